@@ -1,0 +1,56 @@
+"""Reading deal history: what stage, amount, currency, close date and status a deal had, and when."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Iterator
+
+from sqlalchemy import select
+from sqlalchemy.engine import Connection
+
+from dealsync.canonical import DealRef, Stage, Status
+from dealsync.store import convert
+from dealsync.store._support import IN_CHUNK, chunked, ids_by_connection
+from dealsync.store.tables import deal_history
+from dealsync.store.values import HistoryEntry
+
+_ORDER = (deal_history.c.connection, deal_history.c.external_id, deal_history.c.changed_at, deal_history.c.id)
+
+
+def history_for(conn: Connection, refs: Iterable[DealRef]) -> dict[DealRef, list[HistoryEntry]]:
+    """Each deal's history, oldest first; a deal without history is absent."""
+    result: dict[DealRef, list[HistoryEntry]] = defaultdict(list)
+    for connection, ids in ids_by_connection(refs).items():
+        for chunk in chunked(ids, IN_CHUNK):
+            query = (
+                select(deal_history)
+                .where(deal_history.c.connection == connection, deal_history.c.external_id.in_(chunk))
+                .order_by(*_ORDER)
+            )
+            for row in conn.execute(query).mappings():
+                entry = convert.row_to_history(row)
+                result[entry.ref].append(entry)
+    return dict(result)
+
+
+def iter_history(conn: Connection, *, connection: str | None = None, batch: int = 5000) -> Iterator[HistoryEntry]:
+    """All history, by deal then time: one pass for an audit over every deal."""
+    query = select(deal_history).order_by(*_ORDER).execution_options(yield_per=batch)
+    if connection is not None:
+        query = query.where(deal_history.c.connection == connection)
+    for row in conn.execute(query).mappings():
+        yield convert.row_to_history(row)
+
+
+def last_open_stages(conn: Connection, refs: Iterable[DealRef]) -> dict[DealRef, Stage]:
+    """For each deal, the last canonical stage the store saw it in while open (absent: never seen open)."""
+    result: dict[DealRef, Stage] = {}
+    for ref, entries in history_for(conn, refs).items():
+        stages = [e.stage for e in entries if e.status is Status.OPEN and e.stage is not None]
+        if stages:
+            result[ref] = stages[-1]
+    return result
+
+
+def last_open_stage(conn: Connection, ref: DealRef) -> Stage | None:
+    return last_open_stages(conn, [ref]).get(ref)

@@ -1,0 +1,1 @@
+"""Files dealsync writes for its users (the starter config)."""
