@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
-from dealsync.cli import check_cmd, emulator_cmd, init_cmd
+from dealsync.cli import check_cmd, demo_cmd, emulator_cmd, init_cmd, pull_cmd
 from dealsync.cli.context import AppContext
 from dealsync.logging import configure_logging
 
@@ -38,8 +38,10 @@ def root(
     ctx.obj = AppContext(config_path=config, json_output=json_output, console=Console())
 
 
+app.command("demo")(demo_cmd.demo)
 app.command("init")(init_cmd.init)
 app.command("check")(check_cmd.check)
+app.command("pull")(pull_cmd.pull)
 app.add_typer(emulator_cmd.emulator_app, name="emulator")
 
 

@@ -15,6 +15,8 @@ from typing import Any, Protocol
 
 from dealsync.canonical import Deal, StageInfo
 
+WARNINGS_KEY = "_dealsync_warnings"  # in Deal.raw: values a connector could not parse, kept as None
+
 
 @dataclass(frozen=True)
 class Cursor:

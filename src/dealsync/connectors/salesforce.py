@@ -105,6 +105,8 @@ class SalesforceConnector:
             if not isinstance(translated, SessionExpired):
                 self.stats.retries += 1
             raise translated from None
+        finally:
+            self.stats.requests = self.session.request_count
 
     # -- discovery ------------------------------------------------------------------------------------
 

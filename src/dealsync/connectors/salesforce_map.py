@@ -16,6 +16,7 @@ from simple_salesforce.format import format_soql
 
 from dealsync.canonical import Deal, DealRef, StageInfo, StageMapper
 from dealsync.canonical.parsing import parse_amount, parse_date, parse_timestamp
+from dealsync.connectors.base import WARNINGS_KEY
 
 # Fields read when the org has them; Id, Name, StageName, CloseDate, SystemModstamp always exist.
 WANTED_FIELDS = (
@@ -40,7 +41,6 @@ WANTED_FIELDS = (
 RELATIONSHIP_FIELDS = {"AccountId": "Account.Name", "OwnerId": "Owner.Name"}
 REREAD_WINDOW = timedelta(seconds=5)
 FIELD_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_]*(\.[A-Za-z][A-Za-z0-9_]*)?")
-WARNINGS_KEY = "_dealsync_warnings"
 
 
 def select_fields(available: Iterable[str], extra: Iterable[str] = ()) -> list[str]:

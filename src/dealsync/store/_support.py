@@ -11,12 +11,40 @@ from enum import Enum
 from itertools import islice
 from typing import Any, TypeVar
 
+from sqlalchemy.engine import URL, make_url
+from sqlalchemy.exc import ArgumentError
+
 from dealsync.canonical import DealRef
 
 T = TypeVar("T")
 
+# Execution option of a connection that will write: on SQLite its transaction starts with BEGIN IMMEDIATE.
+WRITE_OPTION = "dealsync_write"
+
 # Keeps every statement under SQLite's 32,766 bound parameters and PostgreSQL's 65,535.
 IN_CHUNK = 500
+
+
+def safe_url(url: str | URL) -> str:
+    """The URL as it may be shown: password replaced by ``***``."""
+    try:
+        parsed = make_url(url)
+    except ArgumentError:
+        return "<unparseable store URL>"
+    return parsed.render_as_string(hide_password=True)
+
+
+def error_reason(exc: BaseException, url: str | URL | None = None) -> str:
+    """The first line of a database error (the driver's own message), with the URL's password masked."""
+    text = str(getattr(exc, "orig", None) or exc).strip()
+    reason = text.splitlines()[0] if text else type(exc).__name__
+    password = None
+    if url is not None:
+        try:
+            password = make_url(url).password
+        except ArgumentError:
+            password = None
+    return reason.replace(str(password), "***") if password else reason
 
 
 def utcnow() -> datetime:

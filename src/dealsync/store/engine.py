@@ -11,14 +11,15 @@ from typing import Any
 
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import URL, Connection, make_url
-from sqlalchemy.exc import ArgumentError, NoSuchModuleError
+from sqlalchemy.exc import ArgumentError, NoSuchModuleError, SQLAlchemyError
 from sqlalchemy.pool import ConnectionPoolEntry, StaticPool
 
 from dealsync.errors import StoreError
-from dealsync.store._support import json_dumps
+from dealsync.store import migrate
+from dealsync.store._support import WRITE_OPTION, error_reason, json_dumps, safe_url
+from dealsync.store.facade import Store
 
 BUSY_TIMEOUT_MS = 15_000
-WRITE_OPTION = "dealsync_write"
 
 # pip package to install for a driver module that is missing.
 _DRIVER_PACKAGES = {
@@ -30,15 +31,6 @@ _DRIVER_PACKAGES = {
     "oracledb": "oracledb",
     "pyodbc": "pyodbc",
 }
-
-
-def safe_url(url: str | URL) -> str:
-    """The URL as it may be shown: password replaced by ``***``."""
-    try:
-        parsed = make_url(url)
-    except ArgumentError:
-        return "<unparseable store URL>"
-    return parsed.render_as_string(hide_password=True)
 
 
 def create_store_engine(url: str) -> Engine:
@@ -76,7 +68,11 @@ def _sqlite_engine(url: URL) -> Engine:
         # One shared connection, so every Store call sees the same in-memory database.
         options.update(poolclass=StaticPool, connect_args={"check_same_thread": False})
     elif not database.startswith("file:"):
-        Path(database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+        folder = Path(database).expanduser().parent
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise StoreError(f"cannot create the folder {folder} for store {safe_url(url)}: {exc.strerror}") from None
     engine = create_engine(url, **options)
     event.listen(engine, "connect", _on_sqlite_connect)
     event.listen(engine, "begin", _on_sqlite_begin)
@@ -102,3 +98,38 @@ def _on_sqlite_begin(connection: Connection) -> None:
     # SQLITE_BUSY when a deferred transaction that has read tries to write after another writer.
     immediate = connection.get_execution_options().get(WRITE_OPTION, False)
     connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+
+def open_store(url: str) -> Store:
+    """Open (and create, or migrate to the latest schema) the store at ``url``.
+
+    Raises ``StoreError`` naming the URL, password masked, when the database cannot be reached or its driver is
+    missing.
+    """
+    engine = create_store_engine(url)
+    try:
+        _migrate(engine)
+    except StoreError:
+        engine.dispose()
+        raise
+    except SQLAlchemyError as exc:
+        engine.dispose()
+        raise StoreError(_unreachable(url, exc)) from exc
+    return Store(engine, url)
+
+
+def _migrate(engine: Engine) -> None:
+    with engine.connect() as conn, conn.begin():
+        behind = migrate.needs_upgrade(conn)
+    if behind:
+        with engine.connect() as conn:
+            conn.execution_options(**{WRITE_OPTION: True})
+            with conn.begin():
+                migrate.upgrade(conn)  # checks again under the write lock: another process may have just done it
+
+
+def _unreachable(url: str, exc: SQLAlchemyError) -> str:
+    return (
+        f"cannot open the store {safe_url(url)}: {error_reason(exc, url)}. Check that the database is running "
+        "and reachable and that the URL, user and password are right."
+    )

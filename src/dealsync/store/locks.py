@@ -63,9 +63,10 @@ def break_lock(conn: Connection, name: str) -> bool:
 def held_error(name: str, held: LockInfo | None, store: str) -> LockHeld:
     if held is None:  # released between our insert and our read: rare, and trying again is right
         return LockHeld(f"the {name!r} lock on store {store} changed hands while being taken; run the command again")
+    clear = f"DELETE FROM locks WHERE name = '{name}'"  # noqa: S608 - shown to a person, never executed
     return LockHeld(
         f"another dealsync {name} is running on store {store}: the {name!r} lock is held by {held.holder} "
         f"since {held.acquired_at:%Y-%m-%d %H:%M:%S} UTC. Wait for it to finish. If that process is gone, the lock "
         f"expires by itself at {held.expires_at:%Y-%m-%d %H:%M:%S} UTC; to clear it now, delete it from the store "
-        f"(DELETE FROM locks WHERE name = '{name}')."
+        f"({clear})."
     )

@@ -43,7 +43,8 @@ def head_revision() -> str | None:
 
 
 def current_revision(connection: Connection) -> str | None:
-    return MigrationContext.configure(connection).get_current_revision()
+    with _quiet_alembic():
+        return MigrationContext.configure(connection).get_current_revision()
 
 
 def needs_upgrade(connection: Connection) -> bool:

@@ -3,17 +3,19 @@
 from __future__ import annotations
 
 import json
+import random
 import statistics
 import time
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
+from itertools import pairwise
 from typing import Any
 
 import pytest
 
 from dealsync.emulator.seed import SeedSettings, generate
-from dealsync.emulator.seed_catalog import sf_id
+from dealsync.emulator.seed_names import _slow_sf_id, sf_checksum, sf_id
 from dealsync.emulator.state import EmulatorState
 
 AS_OF = date(2025, 6, 15)
@@ -59,9 +61,9 @@ def _days(d: date) -> int:
     return (AS_OF - d).days
 
 
-def _moves(canons: list[int | None]) -> tuple[bool, int]:
-    back = any(a is not None and b is not None and b < a <= 5 for a, b in zip(canons, canons[1:], strict=False))
-    return back, 0
+def _backwards(canons: list[int | None]) -> bool:
+    """A move to an earlier open canonical stage (closing a deal is never backwards)."""
+    return any(a is not None and b is not None and b < a <= 5 for a, b in pairwise(canons))
 
 
 def _sf_records(state: EmulatorState) -> list[Rec]:
@@ -75,11 +77,11 @@ def _sf_records(state: EmulatorState) -> list[Rec]:
     for o in org.tables["Opportunity"].values():
         rows = history[o["Id"]]
         entered = rows[0]["CreatedDate"]
-        for prev, row in zip(rows, rows[1:], strict=False):
+        for prev, row in pairwise(rows):
             if row["StageName"] != prev["StageName"]:
                 entered = row["CreatedDate"]
-        pushes = sum(1 for a, b in zip(rows, rows[1:], strict=False) if b["CloseDate"] > a["CloseDate"])
-        back, _ = _moves([SF_CANON.get(r["StageName"]) for r in rows])
+        pushes = sum(1 for a, b in pairwise(rows) if b["CloseDate"] > a["CloseDate"])
+        back = _backwards([SF_CANON.get(r["StageName"]) for r in rows])
         stage = stages[o["StageName"]]
         status = "won" if stage["IsWon"] else "lost" if stage["IsClosed"] else "open"
         amount = o["Amount"]
@@ -102,8 +104,8 @@ def _hs_records(state: EmulatorState) -> list[Rec]:
         status = ("won" if meta[stage]["probability"] == "1.0" else "lost") if closed else "open"
         versions = list(reversed(d.history["dealstage"]))
         closes = [v["value"][:10] for v in reversed(d.history["closedate"])]
-        pushes = sum(1 for a, b in zip(closes, closes[1:], strict=False) if b > a)
-        back, _ = _moves([HS_CANON.get(v["value"]) for v in versions])
+        pushes = sum(1 for a, b in pairwise(closes) if b > a)
+        back = _backwards([HS_CANON.get(v["value"]) for v in versions])
         raw = p["amount"]
         amount = None if raw in (None, "") else float(raw)
         currency = p["deal_currency_code"] or portal.home_currency
@@ -278,10 +280,14 @@ def test_salesforce_stages_and_rows(state: EmulatorState) -> None:
     got = [(s["ApiName"], s["DefaultProbability"], s["IsClosed"], s["IsWon"], s["ForecastCategoryName"])
            for s in stages[:10]]
     assert got == SF_DEFAULT_STAGES
-    assert all(not s["IsClosed"] for s in stages[10:]) and len(stages) >= 11
+    assert len(stages) >= 11
+    assert all(not s["IsClosed"] for s in stages[10:])
     by_name = {s["ApiName"]: s for s in stages}
     currencies = {c["IsoCode"]: c for c in org.tables["CurrencyType"].values()}
-    assert currencies["USD"]["IsCorporate"] and currencies["USD"]["ConversionRate"] == 1.0
+    assert currencies["USD"]["IsCorporate"]
+    assert currencies["USD"]["ConversionRate"] == 1.0
+    assert sum(c["IsCorporate"] for c in currencies.values()) == 1
+    assert currencies["EUR"]["ConversionRate"] < 1 < currencies["JPY"]["ConversionRate"]
     assert set(currencies) >= {"USD", "EUR", "GBP", "JPY", "CAD"}
     default_prob = 0
     opps = org.tables["Opportunity"]
@@ -291,7 +297,8 @@ def test_salesforce_stages_and_rows(state: EmulatorState) -> None:
         default_prob += o["Probability"] == stage["DefaultProbability"]
         assert o["CreatedDate"] <= o["LastModifiedDate"] == o["SystemModstamp"] < T0
         for stamp in (o["CreatedDate"], o["LastModifiedDate"]):
-            assert stamp.tzinfo is not None and stamp.utcoffset() == timedelta(0) and stamp.microsecond % 1000 == 0
+            assert stamp.utcoffset() == timedelta(0)
+            assert stamp.microsecond % 1000 == 0
         assert o["CreatedDate"] > T0 - timedelta(days=800)
         assert o["AccountId"] is None or o["AccountId"] in org.tables["Account"]
         assert o["OwnerId"] in org.tables["User"]
@@ -301,8 +308,10 @@ def test_salesforce_stages_and_rows(state: EmulatorState) -> None:
                 "CurrencyType": "01L", "OpportunityHistory": "008"}
     for table, prefix in prefixes.items():
         for rid, row in org.tables[table].items():
-            assert rid == row["Id"] and len(rid) == 18 and rid.startswith(prefix)
-            assert sf_id(prefix, 0)[:5] == rid[:5]
+            assert rid == row["Id"]
+            assert len(rid) == 18
+            assert rid.startswith(prefix)
+            assert rid[15:] == sf_checksum(rid[:15])
     history = org.tables["OpportunityHistory"]
     assert all(h["OpportunityId"] in opps for h in history.values())
     assert any("O'Brien" in (o["Description"] or "") for o in opps.values())
@@ -333,7 +342,8 @@ def test_hubspot_deals_follow_the_wire_conventions(state: EmulatorState) -> None
     for d in portal.deals.values():
         p = d.properties
         assert all(v is None or isinstance(v, str) for v in p.values()), p
-        assert p["hs_object_id"] == d.id and d.id.isdigit()
+        assert p["hs_object_id"] == d.id
+        assert d.id.isdigit()
         assert p["hs_lastmodifieddate"] == d.updated_at.strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
         assert p["createdate"] == d.created_at.strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
         assert d.created_at <= d.updated_at < T0
@@ -352,6 +362,17 @@ def test_hubspot_deals_follow_the_wire_conventions(state: EmulatorState) -> None
     assert portal.next_id > max(int(i) for i in [*portal.deals, *portal.companies])
     assert all(set(o) >= {"id", "email", "firstName", "lastName", "userId", "createdAt", "updatedAt", "archived"}
                for o in portal.owners.values())
+
+
+def test_salesforce_ids_carry_the_real_checksum() -> None:
+    # real ids quoted in the API reference
+    for real in ("0065w000025aEK6AAM", "0015w00002TgeyYAAR", "0055w00000BiLWwAAN"):
+        assert sf_checksum(real[:15]) == real[15:]
+    rng = random.Random(5)
+    for prefix in ("006", "001", "005", "01J", "01L", "008"):
+        for _ in range(2000):
+            number = rng.randrange(62**9)
+            assert sf_id(prefix, number) == _slow_sf_id(prefix, number)
 
 
 def test_generation_is_fast() -> None:

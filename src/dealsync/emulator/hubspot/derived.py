@@ -40,11 +40,12 @@ def stage_fields(portal: HubSpotPortal, props: Props) -> dict[str, str | None]:
     if stage is None:
         return {}
     metadata = stage.get("metadata") or {}
-    probability = parse_number(str(metadata.get("probability", "")))
+    raw = str(metadata.get("probability", ""))
+    probability = parse_number(raw)
     closed = str(metadata.get("isClosed", "false")).lower() == "true"
     won = closed and probability is not None and probability >= 1.0
     return {
-        "hs_deal_stage_probability": None if probability is None else format_number(probability),
+        "hs_deal_stage_probability": None if probability is None else raw,
         "hs_is_closed": "true" if closed else "false",
         "hs_is_closed_won": "true" if won else "false",
     }
@@ -60,7 +61,7 @@ def home_rate(portal: HubSpotPortal, currency: str | None) -> float | None:
 def amount_fields(portal: HubSpotPortal, props: Props) -> dict[str, str | None]:
     amount = parse_number(props.get("amount") or "")
     rate = home_rate(portal, props.get("deal_currency_code"))
-    home = None if amount is None or rate is None else amount * rate
+    home = None if amount is None or rate is None else round(amount * rate, 2)
     fields: dict[str, str | None] = {"amount_in_home_currency": None if home is None else format_number(home)}
     probability = parse_number(props.get("hs_deal_stage_probability") or "")
     if probability is not None:

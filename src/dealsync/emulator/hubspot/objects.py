@@ -58,7 +58,8 @@ def page_of(index: PortalIndex, kind: str, after: str | None, limit: int,
             archived: bool) -> tuple[list[HubSpotObject], str | None]:
     """Up to ``limit`` objects from ``after`` on in id order, and the cursor of the next one."""
     store, order = index.store(kind), index.sorted_ids(kind)
-    ids, position, page = order.ids, order.position(after), []
+    ids, position = order.ids, order.position(after)
+    page: list[HubSpotObject] = []
     while position < len(ids) and len(page) < limit:
         obj = store.get(ids[position])
         position += 1
@@ -172,14 +173,16 @@ def batch_read(ctx: Ctx) -> Response:
     chosen = selection(ctx, string_list(body.get("properties"), "properties"), catalog.DEFAULT_BATCH_PROPERTIES)
     history = string_list(body.get("propertiesWithHistory"), "propertiesWithHistory")
     archived, id_property = flag(ctx.request, "archived"), body.get("idProperty")
-    results, missing, seen = [], [], set()
+    results: list[Json] = []
+    missing: list[str] = []
+    seen: dict[str, None] = {}  # insertion-ordered, so person edits stay deterministic
     with ctx.portal.lock:
         for object_id in ids:
             obj = lookup(ctx, object_id, archived, str(id_property) if id_property else None)
             if obj is None:
                 missing.append(object_id)
             elif obj.id not in seen:
-                seen.add(obj.id)
+                seen[obj.id] = None
                 results.append(object_json(obj, chosen, history=history))
     errors = [not_found_error(kind, missing)] if missing else []
     ctx.served(kind, list(seen))
@@ -256,5 +259,6 @@ def batch_update(ctx: Ctx) -> Response:
                 missing.append(object_id)
     if missing:
         errors.insert(0, not_found_error(ctx.kind, missing))
-    ctx.backend.stats.count_writes("hubspot", len(results))
+    if results:
+        ctx.backend.stats.count_writes("hubspot", len(results))
     return batch_json(results, errors, started)

@@ -97,7 +97,7 @@ def check_filter(found: Filter) -> None:
 
 
 def parse_groups(raw: Any) -> list[list[Filter]]:
-    groups = raw or []
+    groups = [] if raw is None else raw
     if not isinstance(groups, list):
         raise validation_error("Invalid input JSON: filterGroups must be an array.")
     if len(groups) > MAX_GROUPS:

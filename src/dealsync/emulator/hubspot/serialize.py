@@ -6,7 +6,7 @@ Datetimes go out as ISO 8601 UTC with milliseconds and ``Z``; numbers and boolea
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from datetime import UTC, date, datetime, time
 from typing import Any
 
@@ -95,7 +95,7 @@ class PropertySelection:
         return picked
 
 
-def select(requested: Sequence[str], defaults: Sequence[str], is_known: Any) -> PropertySelection:
+def select(requested: Sequence[str], defaults: Sequence[str], is_known: Callable[[str], bool]) -> PropertySelection:
     """Requested properties (plus the always-returned ones), or ``defaults`` when none were requested."""
     if not requested:
         return PropertySelection(defaults)

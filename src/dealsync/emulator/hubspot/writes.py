@@ -124,8 +124,10 @@ def apply(index: PortalIndex, obj: HubSpotObject, values: Values, now: datetime,
     stamp = iso_ms(now)
     for name, value in values.items():
         set_value(obj, name, value, stamp, source)
+    defined = deal_definitions(index.portal)
     for name, value in recompute(index.portal, obj.properties, set(values)).items():
-        set_value(obj, name, value, stamp, {"sourceType": "CALCULATED"})
+        if name in defined or name in obj.properties:
+            set_value(obj, name, value, stamp, {"sourceType": "CALCULATED"})
     obj.properties["hs_lastmodifieddate"] = stamp
     obj.updated_at = now
     index.touch()

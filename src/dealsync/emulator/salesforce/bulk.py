@@ -112,6 +112,8 @@ class BulkQueryJobs:
         job = QueryJob("750" + "".join(secrets.choice(_ALPHANUM) for _ in range(15)), org, compiled, ids, version,
                        operation, delimiter, line_ending, utc_now(), creator)
         with self._lock:
+            for stale in [k for k, other in self._jobs.items() if other.org is not org]:  # from before a reset
+                del self._jobs[stale]
             self._jobs[job.id] = job
             while len(self._jobs) > JOB_CAP:
                 self._jobs.popitem(last=False)

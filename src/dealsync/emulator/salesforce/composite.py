@@ -16,8 +16,13 @@ from typing import Any
 
 from dealsync.emulator.salesforce.errors import SalesforceError
 from dealsync.emulator.salesforce.schema import ObjectDef, OrgSchema
-from dealsync.emulator.salesforce.writes import apply_changes, convert_changes, find_record, looks_like_id, \
-    write_instant
+from dealsync.emulator.salesforce.writes import (
+    apply_changes,
+    convert_changes,
+    find_record,
+    looks_like_id,
+    write_instant,
+)
 from dealsync.emulator.state import Row
 
 MAX_RECORDS = 200

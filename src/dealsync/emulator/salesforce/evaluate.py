@@ -17,10 +17,27 @@ from typing import Any
 
 from dealsync.emulator.salesforce.errors import SoqlError
 from dealsync.emulator.salesforce.records import Column, Hop, Tables, column_getter
-from dealsync.emulator.salesforce.schema import NUMBER_TYPES, STRING_TYPES, FieldDef, ObjectDef, OrgSchema, \
-    field_map, relationship_map
-from dealsync.emulator.salesforce.soql import BoolOp, Compare, Expr, FieldPath, InList, Like, Literal, Not, \
-    OrderItem, Query, Token
+from dealsync.emulator.salesforce.schema import (
+    NUMBER_TYPES,
+    STRING_TYPES,
+    FieldDef,
+    ObjectDef,
+    OrgSchema,
+    field_map,
+    relationship_map,
+)
+from dealsync.emulator.salesforce.soql import (
+    BoolOp,
+    Compare,
+    Expr,
+    FieldPath,
+    InList,
+    Literal,
+    Not,
+    OrderItem,
+    Query,
+    Token,
+)
 from dealsync.emulator.state import Row, utc_now
 
 Predicate = Callable[[Row], bool]
@@ -263,7 +280,7 @@ def _null_check(get: Getter, op: str) -> Predicate:
         return lambda row: get(row) is None
     if op == "!=":
         return lambda row: get(row) is not None
-    return lambda row: False
+    return lambda _row: False
 
 
 def _range_check(get: Getter, op: str, low: Any, high: Any) -> Predicate:

@@ -104,17 +104,21 @@ class QueryService:
         rows = [row for row in (table.get(i) for i in ids) if row is not None]
         projection = JsonProjection(cursor.compiled.obj, cursor.compiled.columns, cursor.version)
         end = offset + len(ids)
-        body: dict[str, object] = {"totalSize": len(cursor.ids), "done": end >= len(cursor.ids)}
+        head: dict[str, object] = {"totalSize": len(cursor.ids), "done": end >= len(cursor.ids)}
         if end < len(cursor.ids):
-            body["nextRecordsUrl"] = f"/services/data/v{cursor.version}/{cursor.endpoint}/{locator}-{end}"
-        body["records"] = projection.records(rows, cursor.org.tables)
-        return Page(json.dumps(body, separators=(",", ":")), [row["Id"] for row in rows], cursor.compiled.obj.name)
+            head["nextRecordsUrl"] = f"/services/data/v{cursor.version}/{cursor.endpoint}/{locator}-{end}"
+        records = ",".join(projection.json_records(rows, cursor.org.tables))
+        body = json.dumps(head, separators=(",", ":"))[:-1] + ',"records":[' + records + "]}"
+        return Page(body, [row["Id"] for row in rows], cursor.compiled.obj.name)
 
     def _new_locator(self, cursor: Cursor) -> str:
         locator = "01g" + "".join(secrets.choice(_ALPHANUM) for _ in range(15))
         now = time.monotonic()
         with self._lock:
-            for key in [k for k, c in self._cursors.items() if now - c.touched > CURSOR_IDLE_SECONDS]:
+            # idle ones, and those from before a reset
+            stale = [k for k, c in self._cursors.items()
+                     if now - c.touched > CURSOR_IDLE_SECONDS or c.org is not cursor.org]
+            for key in stale:
                 del self._cursors[key]
             self._cursors[locator] = cursor
             while len(self._cursors) > CURSOR_CAP:

@@ -184,9 +184,10 @@ class Literal:
 
     @property
     def value(self) -> Any:
-        if self.kind == "bool":
+        kind = self.kind
+        if kind == "bool":
             return self.token.text.upper() == "TRUE"
-        return self.token.value
+        return None if kind == "null" else self.token.value
 
 
 @dataclass(frozen=True)

@@ -15,8 +15,7 @@ from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Any
 
 from dealsync.emulator.salesforce.errors import SalesforceError, not_found
-from dealsync.emulator.salesforce.schema import NUMBER_TYPES, STRING_TYPES, FieldDef, ObjectDef, OrgSchema, \
-    field_map
+from dealsync.emulator.salesforce.schema import NUMBER_TYPES, STRING_TYPES, FieldDef, ObjectDef, OrgSchema, field_map
 from dealsync.emulator.state import Row, SalesforceOrg, utc_now
 
 TRACKED = ("StageName", "Amount", "CloseDate")
@@ -191,10 +190,14 @@ def _follow_stage(org: SalesforceOrg, row: Row, changes: dict[str, Any]) -> None
 def _append_history(org: SalesforceOrg, row: Row, now: datetime) -> None:
     history = org.table("OpportunityHistory")
     history_id = new_id(history, "008")
-    history[history_id] = {
+    entry: Row = {
         "Id": history_id, "OpportunityId": row["Id"], "StageName": row.get("StageName"), "Amount": row.get("Amount"),
         "CloseDate": row.get("CloseDate"), "Probability": row.get("Probability"), "CreatedDate": now,
+        "SystemModstamp": now, "IsDeleted": False,
     }
+    if org.multi_currency:
+        entry["CurrencyIsoCode"] = row.get("CurrencyIsoCode")
+    history[history_id] = entry
 
 
 def sf_id(prefix: str, number: int) -> str:

@@ -1,0 +1,143 @@
+"""The one choke point every HubSpot request passes: token, rate limiters, the call, error translation, retry.
+
+Order of one attempt: take the access token (an OAuth refresh happens here, before any limiter is touched), wait
+until every limiter the request counts against has room and stamp them all at once, send, then adopt the
+window HubSpot reports in ``X-HubSpot-RateLimit-*``. Stamping just before sending matters: HubSpot counts a
+request when it arrives, so a stamp taken early (while a second limiter made us wait) would let the next request
+go before the server's window frees.
+
+Search requests count against both the search limit (5 per second) and the general rolling window, as the
+emulator (and, for private apps, HubSpot) counts them. The SDK is built with urllib3 retries off, so
+:func:`~dealsync.connectors.retry.call_with_retry` is the only retry layer.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from dealsync.connectors.base import PullStats
+from dealsync.connectors.hubspot_auth import TokenSource, static_token_refused, still_refused
+from dealsync.connectors.hubspot_errors import RateLimited, Unauthorized, may_resend, translate
+from dealsync.connectors.ratelimit import RollingWindowLimiter, update_from_hubspot_headers
+from dealsync.connectors.retry import RetryPolicy, call_with_retry
+from dealsync.errors import AuthError, FatalError, RetryableError
+
+Send = Callable[[dict[str, Any]], Any]  # SDK kwargs (auth, timeout) -> (data, status, headers)
+REQUEST_TIMEOUT = (10.0, 60.0)  # (connect, read) seconds
+
+
+class WindowLimiter(RollingWindowLimiter):
+    """A :class:`RollingWindowLimiter` that can say how long until it has room without taking a slot."""
+
+    def delay(self) -> float:
+        with self._lock:
+            return max(0.0, self._delay(self._clock()))
+
+    def take(self) -> None:
+        with self._lock:
+            self._sent.append(self._clock())
+
+
+def acquire_all(limiters: Sequence[WindowLimiter], sleep: Callable[[float], None]) -> float:
+    """Wait until every limiter has room, then stamp them together; returns the seconds waited."""
+    waited = 0.0
+    while True:
+        delay = max((limiter.delay() for limiter in limiters), default=0.0)
+        if delay <= 0:
+            for limiter in limiters:
+                limiter.take()
+            return waited
+        sleep(delay)
+        waited += delay
+
+
+class Transport:
+    """Sends SDK calls for one connection; counts them in ``stats``."""
+
+    def __init__(
+        self,
+        connection: str,
+        *,
+        tokens: TokenSource,
+        limiter: WindowLimiter,
+        search_limiter: WindowLimiter,
+        policy: RetryPolicy,
+        stats: PullStats,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        self.connection = connection
+        self.tokens = tokens
+        self.limiter = limiter
+        self.search_limiter = search_limiter
+        self.policy = policy
+        self.stats = stats
+        self._sleep = sleep
+
+    def call(self, send: Send, *, search: bool = False, idempotent: bool = True, auth: bool = True) -> Any:
+        """Send with retries; after a 401 refresh an OAuth token once and send again, else raise AuthError."""
+        try:
+            return self._with_retry(send, search, idempotent, auth)
+        except Unauthorized as exc:
+            if not auth:
+                raise
+            if not self.tokens.can_refresh:
+                raise AuthError(static_token_refused(self.connection, str(exc))) from None
+        self.tokens.refresh()
+        try:
+            return self._with_retry(send, search, idempotent, auth)
+        except Unauthorized as exc:
+            raise AuthError(still_refused(self.connection, str(exc))) from None
+
+    def _with_retry(self, send: Send, search: bool, idempotent: bool, auth: bool) -> Any:
+        attempts = 0
+
+        def attempt() -> Any:
+            nonlocal attempts
+            attempts += 1
+            if attempts > 1:
+                self.stats.retries += 1
+            return self._once(send, search, idempotent, auth)
+
+        return call_with_retry(attempt, self.policy, sleep=self._sleep)
+
+    def _once(self, send: Send, search: bool, idempotent: bool, auth: bool) -> Any:
+        kwargs: dict[str, Any] = {"_request_timeout": REQUEST_TIMEOUT}
+        if auth:
+            token = self.tokens.token()
+            kwargs["_request_auth"] = {"in": "header", "key": "Authorization", "value": f"Bearer {token}",
+                                       "type": "oauth2"}
+        limiters = [self.search_limiter, self.limiter] if search else [self.limiter]
+        self.stats.rate_limit_wait_seconds += acquire_all(limiters, self._sleep)
+        self.stats.requests += 1
+        try:
+            data, _status, headers = send(kwargs)
+        except Exception as exc:  # noqa: BLE001 - every SDK and transport failure is translated here
+            raise self._failure(exc, search, idempotent) from exc
+        if headers:
+            update_from_hubspot_headers(self.limiter, headers)
+        return data
+
+    def _failure(self, exc: Exception, search: bool, idempotent: bool) -> Exception:
+        error = translate(exc, self.connection)
+        if isinstance(error, RateLimited):
+            self._penalise(error, search)
+        if isinstance(error, RetryableError) and not idempotent and not may_resend(error):
+            return FatalError(
+                f"{error}; the request is not idempotent and may have been applied, so dealsync does not resend "
+                "it: check the CRM before running again"
+            )
+        return error
+
+    def _penalise(self, error: RateLimited, search: bool) -> None:
+        """Tell the limiter the server's window is full, and work out how long to hold off."""
+        if error.code == "SECONDLY" or (search and error.code != "TEN_SECONDLY_ROLLING"):
+            self.search_limiter.penalise(error.retry_after or self.search_limiter.window)
+        elif error.retry_after is not None:
+            self.limiter.penalise(error.retry_after)
+        else:
+            # Someone else shares the quota: treat the window as full now; a slot frees when our oldest goes.
+            self.limiter.penalise(self.limiter.window)
+            error.retry_after = self.limiter.delay()
+        self.stats.rate_limit_wait_seconds += error.retry_after or 0.0
