@@ -14,7 +14,8 @@ from datetime import UTC, datetime
 from typing import Any
 
 from hubspot import HubSpot
-from hubspot.crm.associations.v4 import BatchInputPublicFetchAssociationsBatchRequest, PublicFetchAssociationsBatchRequest
+from hubspot.crm.associations.v4 import BatchInputPublicFetchAssociationsBatchRequest as AssociationBatchRead
+from hubspot.crm.associations.v4 import PublicFetchAssociationsBatchRequest as AssociationInput
 from hubspot.crm.companies import BatchReadInputSimplePublicObjectId as CompanyBatchRead
 from hubspot.crm.companies import SimplePublicObjectId as CompanyId
 from hubspot.crm.deals import (
@@ -169,7 +170,7 @@ def company_batch_read(ids: Iterable[str]) -> Any:
 
 
 def association_batch_read(ids: Iterable[str]) -> Any:
-    return BatchInputPublicFetchAssociationsBatchRequest(inputs=[PublicFetchAssociationsBatchRequest(id=i) for i in ids])
+    return AssociationBatchRead(inputs=[AssociationInput(id=i) for i in ids])
 
 
 def deal_batch_update(updates: dict[str, dict[str, str]]) -> Any:

@@ -113,7 +113,7 @@ class Transport:
         self.stats.requests += 1
         try:
             data, _status, headers = send(kwargs)
-        except Exception as exc:  # noqa: BLE001 - every SDK and transport failure is translated here
+        except Exception as exc:  # every SDK and transport failure is translated here, then re-raised
             raise self._failure(exc, search, idempotent) from exc
         if headers:
             update_from_hubspot_headers(self.limiter, headers)

@@ -1,12 +1,18 @@
 """Deterministic, realistic seeded data for the emulator: one Salesforce org, one HubSpot portal, the ground truth.
 
-Everything comes from one ``random.Random(seed)`` and ``as_of`` (the "today" the data is anchored to), so the same
-settings give the same data. All instants are before ``as_of`` 00:00 UTC, so they are never in the future of a
-real clock. Times are handled as integer milliseconds relative to that instant (negative = in the past).
+Everything comes from one seeded generator and ``as_of`` (the "today" the data is anchored to), so the same
+settings give the same data. All instants lie before ``as_of`` 00:00 UTC, so none is in the future of a real clock
+that reads ``as_of``. Internally, times are integer milliseconds relative to that instant (negative = past).
 
-Planted problems (see ``GroundTruth``) follow DESIGN.md §5 rule ids. Stale rules are planted on open deals only;
-clean open deals have activity in the last 20 days, a stage entered in the last ~15 days, a close date at least
-10 days ahead, at most one close-date push and a plausible amount, so no unflagged deal meets a planted condition.
+Each CRM gets exactly ``deals`` deal records: ~27% are real deals present in both CRMs (with drift: name spelling,
+tiny amount differences, close date a few days apart, stage one step apart), ~4% are extra records of a deal
+already in the same CRM (within-CRM duplicates, sometimes a third record), ~3% are deleted (Salesforce
+``IsDeleted``) or archived (HubSpot), the rest exist once. See ``PLANTED_RULES`` for the problems recorded in
+``GroundTruth.flags``; every member of one real deal, across and within CRMs, is in one duplicate cluster.
+
+Stale rules are planted on open deals only. Clean open deals have activity in the last 20 days, entered their
+stage in the last ~15 days, close at least ~10 days ahead, were pushed at most once, and have a plausible amount
+(4k-80k USD) or, before ``proposal``, sometimes none: so no unflagged live deal meets a planted condition.
 """
 
 from __future__ import annotations
@@ -42,6 +48,23 @@ from dealsync.emulator.seed_names import (
 from dealsync.emulator.state import EmulatorState, GroundTruth, HubSpotObject, HubSpotPortal, SalesforceOrg
 
 DAY = 86_400_000  # milliseconds
+
+# rule id -> the condition that holds in the data for every flag of that rule (and for no unflagged live deal)
+PLANTED_RULES: dict[str, str] = {
+    "stale.no_activity": "open; last activity (LastActivityDate / notes_last_updated) 45-300 days before as_of",
+    "stale.stage_too_long": "open in initial_contact, proposal or negotiation; stage entered 46-200 days ago",
+    "stale.close_date_past": "open; close date 3-150 days before as_of",
+    "stale.close_date_pushed": "close date moved later 3-5 times in the history",
+    "mis_valued.missing_amount": "open at proposal or negotiation with no amount (null, or '' in HubSpot)",
+    "mis_valued.zero_amount": "amount is 0",
+    "mis_valued.negative_amount": "amount below 0",
+    "mis_valued.outlier": "amount 10x or 100x a plausible one (>= 350k USD; clean deals stay <= 80k USD)",
+    "mis_valued.linked_amount_mismatch": "the linked deal in the other CRM is 17-45% off once converted",
+    "consistency.currency_mismatch": "the linked deal uses another currency; same value once converted",
+    "consistency.won_future_close": "won, close date 3-60 days after as_of",
+    "consistency.stage_backwards": "the last stage change moved to an earlier canonical stage (in the last 15 days)",
+    "unmapped_stage": "open in a custom stage: Salesforce Discovery / Verbal Commit, HubSpot Renewals pipeline",
+}
 _T = TypeVar("_T")
 Ref = dict[str, str]
 
@@ -174,10 +197,12 @@ class _Gen:
             day, rest // 3_600_000, rest // 60_000 % 60, rest // 1000 % 60, rest % 1000)
 
     def sf_next(self, prefix: str) -> str:
-        if prefix not in self.counters:
-            self.counters[prefix] = self.rng.randrange(2_000_000, 90_000_000)
-        self.counters[prefix] += 1 + self.rng.randrange(7)
-        return sf_id(prefix, self.counters[prefix])
+        number = self.counters.get(prefix)
+        if number is None:
+            number = self.rng.randrange(2_000_000, 90_000_000)
+        number += 1 + int(self.rng.random() * 7)  # ids grow with gaps, as in a busy org
+        self.counters[prefix] = number
+        return sf_id(prefix, number)
 
     def hs_next(self, kind: str, start: int) -> str:
         self.counters[kind] = self.counters.get(kind, start + self.rng.randrange(10**8)) + 1 + self.rng.randrange(900)
@@ -429,7 +454,8 @@ class _Gen:
         rng = self.rng
         names = [SF_CUSTOM_STAGES[-1 - c][0] if c < 0 else rng.choice(SF_BY_CANON[c]) for c, _ in p.path]
         amount, close, evs = self.events(p)
-        stage, hist, oid, i = names[0], org.table("OpportunityHistory"), p.rec_id, 1
+        stage, hist, oid, i = names[0], org.tables["OpportunityHistory"], p.rec_id, 1
+        sf_next, at, deleted = self.sf_next, self.at, p.deleted
         for t, kind, value in [(p.created, "", None), *evs]:
             if kind == "stage":
                 stage, i = names[i], i + 1
@@ -437,9 +463,10 @@ class _Gen:
                 close = value  # type: ignore[assignment]
             elif kind == "amount":
                 amount = value  # type: ignore[assignment]
-            hid = self.sf_next("008")
+            hid, stamp = sf_next("008"), at(t)
             hist[hid] = {"Id": hid, "OpportunityId": oid, "StageName": stage, "Amount": amount, "CloseDate": close,
-                         "Probability": SF_STAGE_INFO[stage][1], "CreatedDate": self.at(t)}
+                         "Probability": SF_STAGE_INFO[stage][1], "CreatedDate": stamp, "SystemModstamp": stamp,
+                         "IsDeleted": deleted}
         _, prob, closed, won, forecast = SF_STAGE_INFO[stage]
         if p.prob_override is not None:
             prob = p.prob_override
@@ -450,7 +477,7 @@ class _Gen:
         account = None
         if p.company is not None:
             account = p.company.sf_id or self.sf_account(p, org, users)
-        org.table("Opportunity")[oid] = {
+        org.tables["Opportunity"][oid] = {
             "Id": oid, "Name": p.name, "AccountId": account, "Amount": p.amount, "CurrencyIsoCode": p.currency,
             "StageName": stage, "Probability": prob, "CloseDate": p.close, "OwnerId": users[p.owner],
             "CreatedDate": self.at(p.created), "LastModifiedDate": modified, "SystemModstamp": modified,
@@ -503,7 +530,8 @@ class _Gen:
         if amounts:
             history["amount"] = amounts[::-1]
         stage = HS_STAGE_INFO[ids[-1]]
-        updated = self.modified(p, evs[-1][0] if evs else p.created)
+        # logging an activity recalculates notes_last_updated, which bumps hs_lastmodifieddate
+        updated = self.modified(p, max(evs[-1][0] if evs else p.created, p.activity or p.created))
         updated_at = self.at(updated)
         did = p.rec_id
         props: dict[str, str | None] = {

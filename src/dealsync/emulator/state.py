@@ -28,7 +28,7 @@ class SalesforceOrg:
     ForecastCategoryName, Type, LeadSource, Description, DealSync_Health_Score__c (float|None).
     """
 
-    org_id: str = "00D5g000004DEMOEAA"
+    org_id: str = "00D5g000004DEMOEA4"
     multi_currency: bool = True
     corporate_currency: str = "USD"
     tables: dict[str, dict[str, Row]] = field(default_factory=dict)

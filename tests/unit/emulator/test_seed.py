@@ -14,12 +14,11 @@ from typing import Any
 
 import pytest
 
-from dealsync.emulator.seed import SeedSettings, generate
+from dealsync.emulator.seed import PLANTED_RULES, SeedSettings, generate
 from dealsync.emulator.seed_names import _slow_sf_id, sf_checksum, sf_id
 from dealsync.emulator.state import EmulatorState
 
 AS_OF = date(2025, 6, 15)
-T0 = datetime(2025, 6, 15, tzinfo=UTC)
 
 SF_CANON = {
     "Prospecting": 1, "Qualification": 2, "Needs Analysis": 3, "Value Proposition": 3, "Id. Decision Makers": 3,
@@ -57,8 +56,8 @@ class Rec:
     usd: float | None
 
 
-def _days(d: date) -> int:
-    return (AS_OF - d).days
+def _days(state: EmulatorState, d: date) -> int:
+    return (state.truth.as_of - d).days
 
 
 def _backwards(canons: list[int | None]) -> bool:
@@ -85,10 +84,12 @@ def _sf_records(state: EmulatorState) -> list[Rec]:
         stage = stages[o["StageName"]]
         status = "won" if stage["IsWon"] else "lost" if stage["IsClosed"] else "open"
         amount = o["Amount"]
+        activity = o["LastActivityDate"]
         out.append(Rec(
-            "salesforce", o["Id"], not o["IsDeleted"], status, SF_CANON.get(o["StageName"]), _days(entered.date()),
-            None if o["LastActivityDate"] is None else _days(o["LastActivityDate"]), o["CloseDate"], pushes, back,
-            amount, o["CurrencyIsoCode"], None if amount is None else amount / rates[o["CurrencyIsoCode"]],
+            "salesforce", o["Id"], not o["IsDeleted"], status, SF_CANON.get(o["StageName"]),
+            _days(state, entered.date()), None if activity is None else _days(state, activity), o["CloseDate"],
+            pushes, back, amount, o["CurrencyIsoCode"],
+            None if amount is None else amount / rates[o["CurrencyIsoCode"]],
         ))
     return out
 
@@ -113,8 +114,9 @@ def _hs_records(state: EmulatorState) -> list[Rec]:
         activity = p["notes_last_updated"]
         canon = HS_CANON.get(stage) if p["pipeline"] == "default" else None
         out.append(Rec(
-            "hubspot", d.id, not d.archived, status, canon, _days(date.fromisoformat(versions[-1]["timestamp"][:10])),
-            None if activity is None else _days(date.fromisoformat(activity[:10])),
+            "hubspot", d.id, not d.archived, status, canon,
+            _days(state, date.fromisoformat(versions[-1]["timestamp"][:10])),
+            None if activity is None else _days(state, date.fromisoformat(activity[:10])),
             date.fromisoformat((p["closedate"] or "")[:10]), pushes, back, amount, currency,
             None if amount is None else amount * rate,
         ))
@@ -144,7 +146,7 @@ def state() -> EmulatorState:
 
 @pytest.fixture(scope="module")
 def records(state: EmulatorState) -> dict[tuple[str, str], Rec]:
-    return {(r.system, r.id): r for r in _sf_records(state) + _hs_records(state)}
+    return _records(state)
 
 
 def test_same_seed_and_as_of_give_identical_data(state: EmulatorState) -> None:
@@ -174,15 +176,25 @@ def test_proportions(state: EmulatorState, records: dict[tuple[str, str], Rec]) 
     within = [c for c in state.truth.duplicate_clusters if len(c) > len({m["system"] for m in c})]
     assert 0.24 * 2000 <= len(cross) <= 0.3 * 2000
     assert len(within) >= 0.03 * 2000
-    assert {f["rule"] for f in state.truth.flags} == {
+    assert {f["rule"] for f in state.truth.flags} == set(PLANTED_RULES) == {
         "stale.no_activity", "stale.stage_too_long", "stale.close_date_past", "stale.close_date_pushed",
         "mis_valued.missing_amount", "mis_valued.zero_amount", "mis_valued.negative_amount", "mis_valued.outlier",
         "mis_valued.linked_amount_mismatch", "consistency.currency_mismatch", "consistency.won_future_close",
         "consistency.stage_backwards", "unmapped_stage",
     }
+    assert all(f["rule"].split(".")[0] in ("stale", "mis_valued", "consistency", "unmapped_stage")
+               for f in state.truth.flags)
+
+
+def _records(state: EmulatorState) -> dict[tuple[str, str], Rec]:
+    return {(r.system, r.id): r for r in _sf_records(state) + _hs_records(state)}
 
 
 def test_clusters_are_live_existing_and_disjoint(state: EmulatorState, records: dict[tuple[str, str], Rec]) -> None:
+    _check_clusters(state, records)
+
+
+def _check_clusters(state: EmulatorState, records: dict[tuple[str, str], Rec]) -> None:
     seen: set[tuple[str, str]] = set()
     for cluster in state.truth.duplicate_clusters:
         assert len(cluster) >= 2
@@ -211,6 +223,11 @@ def _partners(state: EmulatorState, records: dict[tuple[str, str], Rec]) -> dict
 
 
 def test_every_flag_holds_in_the_data(state: EmulatorState, records: dict[tuple[str, str], Rec]) -> None:
+    _check_flags(state, records)
+
+
+def _check_flags(state: EmulatorState, records: dict[tuple[str, str], Rec]) -> None:
+    as_of = state.truth.as_of
     medians, partners = _medians(records), _partners(state, records)
     for flag in state.truth.flags:
         r = records[(flag["system"], flag["id"])]
@@ -221,7 +238,7 @@ def test_every_flag_holds_in_the_data(state: EmulatorState, records: dict[tuple[
         ok = {
             "stale.no_activity": r.status == "open" and r.activity_days is not None and r.activity_days > 30,
             "stale.stage_too_long": r.status == "open" and r.canon in (3, 4, 5) and r.stage_days > 30,
-            "stale.close_date_past": r.status == "open" and r.close < AS_OF,
+            "stale.close_date_past": r.status == "open" and r.close < as_of,
             "stale.close_date_pushed": r.pushes >= 3,
             "mis_valued.missing_amount": r.amount is None and (r.canon or 0) >= 4,
             "mis_valued.zero_amount": r.amount == 0,
@@ -231,7 +248,7 @@ def test_every_flag_holds_in_the_data(state: EmulatorState, records: dict[tuple[
                 abs(r.usd - (o.usd or 0)) / max(r.usd, o.usd or 0) > 0.1 for o in others),
             "consistency.currency_mismatch": r.usd is not None and any(
                 o.currency != r.currency and abs(r.usd - (o.usd or 0)) / r.usd < 0.01 for o in others),
-            "consistency.won_future_close": r.status == "won" and r.close > AS_OF,
+            "consistency.won_future_close": r.status == "won" and r.close > as_of,
             "consistency.stage_backwards": r.backwards,
             "unmapped_stage": r.canon is None,
         }[rule]
@@ -240,6 +257,11 @@ def test_every_flag_holds_in_the_data(state: EmulatorState, records: dict[tuple[
 
 def test_unflagged_deals_are_clean(state: EmulatorState, records: dict[tuple[str, str], Rec]) -> None:
     """The ground truth is complete for the planted rules: noise plants no unrecorded problem."""
+    _check_complete(state, records)
+
+
+def _check_complete(state: EmulatorState, records: dict[tuple[str, str], Rec]) -> None:
+    as_of = state.truth.as_of
     flagged: dict[tuple[str, str], set[str]] = defaultdict(set)
     for f in state.truth.flags:
         flagged[(f["system"], f["id"])].add(f["rule"])
@@ -256,12 +278,12 @@ def test_unflagged_deals_are_clean(state: EmulatorState, records: dict[tuple[str
         if r.status == "open" and r.canon is not None:
             has("stale.no_activity", r.activity_days is None or r.activity_days > 30)
             has("stale.stage_too_long", r.stage_days > 21)
-            has("stale.close_date_past", r.close < AS_OF)
+            has("stale.close_date_past", r.close < as_of)
             has("mis_valued.missing_amount", r.amount is None and r.canon >= 4)
         has("unmapped_stage", r.canon is None)
         has("stale.close_date_pushed", r.pushes >= 3)
         has("consistency.stage_backwards", r.backwards)
-        has("consistency.won_future_close", r.status == "won" and r.close > AS_OF)
+        has("consistency.won_future_close", r.status == "won" and r.close > as_of)
         has("mis_valued.zero_amount", r.amount == 0)
         has("mis_valued.negative_amount", r.amount is not None and r.amount < 0)
         has("mis_valued.outlier", r.usd is not None and r.usd >= 5 * medians[r.system])
@@ -274,8 +296,13 @@ def test_unflagged_deals_are_clean(state: EmulatorState, records: dict[tuple[str
                 assert "mis_valued.linked_amount_mismatch" in rules, (r, o)
 
 
+def _midnight(state: EmulatorState) -> datetime:
+    day = state.truth.as_of
+    return datetime(day.year, day.month, day.day, tzinfo=UTC)
+
+
 def test_salesforce_stages_and_rows(state: EmulatorState) -> None:
-    org = state.salesforce
+    org, t0 = state.salesforce, _midnight(state)
     stages = sorted(org.tables["OpportunityStage"].values(), key=lambda s: s["SortOrder"])
     got = [(s["ApiName"], s["DefaultProbability"], s["IsClosed"], s["IsWon"], s["ForecastCategoryName"])
            for s in stages[:10]]
@@ -295,11 +322,11 @@ def test_salesforce_stages_and_rows(state: EmulatorState) -> None:
         stage = by_name[o["StageName"]]
         assert (o["IsClosed"], o["IsWon"]) == (stage["IsClosed"], stage["IsWon"])
         default_prob += o["Probability"] == stage["DefaultProbability"]
-        assert o["CreatedDate"] <= o["LastModifiedDate"] == o["SystemModstamp"] < T0
+        assert o["CreatedDate"] <= o["LastModifiedDate"] == o["SystemModstamp"] < t0
         for stamp in (o["CreatedDate"], o["LastModifiedDate"]):
             assert stamp.utcoffset() == timedelta(0)
             assert stamp.microsecond % 1000 == 0
-        assert o["CreatedDate"] > T0 - timedelta(days=800)
+        assert o["CreatedDate"] > t0 - timedelta(days=800)
         assert o["AccountId"] is None or o["AccountId"] in org.tables["Account"]
         assert o["OwnerId"] in org.tables["User"]
         assert o["DealSync_Health_Score__c"] is None
@@ -331,7 +358,7 @@ def test_salesforce_history_ends_at_the_current_values(state: EmulatorState) -> 
 
 
 def test_hubspot_deals_follow_the_wire_conventions(state: EmulatorState) -> None:
-    portal = state.hubspot
+    portal, t0 = state.hubspot, _midnight(state)
     stage_ids = {s["id"]: p["id"] for p in portal.pipelines for s in p["stages"]}
     default = next(p for p in portal.pipelines if p["id"] == "default")
     assert [s["displayOrder"] for s in default["stages"]] != sorted(s["displayOrder"] for s in default["stages"])
@@ -346,7 +373,7 @@ def test_hubspot_deals_follow_the_wire_conventions(state: EmulatorState) -> None
         assert d.id.isdigit()
         assert p["hs_lastmodifieddate"] == d.updated_at.strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
         assert p["createdate"] == d.created_at.strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
-        assert d.created_at <= d.updated_at < T0
+        assert d.created_at <= d.updated_at < t0
         assert stage_ids[p["dealstage"] or ""] == p["pipeline"]
         assert p["hubspot_owner_id"] in portal.owners
         assert d.archived == (d.archived_at is not None)
@@ -362,6 +389,23 @@ def test_hubspot_deals_follow_the_wire_conventions(state: EmulatorState) -> None
     assert portal.next_id > max(int(i) for i in [*portal.deals, *portal.companies])
     assert all(set(o) >= {"id", "email", "firstName", "lastName", "userId", "createdAt", "updatedAt", "archived"}
                for o in portal.owners.values())
+
+
+@pytest.mark.parametrize(("seed", "deals", "as_of"), [
+    (1, 800, date(2024, 2, 29)), (2, 600, date(2026, 1, 1)), (3, 1000, date(2025, 12, 31)), (99, 150, AS_OF),
+])
+def test_ground_truth_holds_for_other_seeds_sizes_and_days(seed: int, deals: int, as_of: date) -> None:
+    state = generate(SeedSettings(deals=deals, seed=seed, as_of=as_of))
+    records = _records(state)
+    _check_clusters(state, records)
+    _check_flags(state, records)
+    _check_complete(state, records)
+
+
+def test_as_of_defaults_to_today_in_utc() -> None:
+    before = datetime.now(UTC).date()
+    state = generate(SeedSettings(deals=20, seed=3))
+    assert before <= state.truth.as_of <= datetime.now(UTC).date()
 
 
 def test_salesforce_ids_carry_the_real_checksum() -> None:

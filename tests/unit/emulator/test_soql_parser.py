@@ -11,7 +11,7 @@ from dealsync.emulator.salesforce.soql import BoolOp, Compare, InList, Like, Not
 
 
 def where_of(condition: str) -> Compare | InList | Like | Not | BoolOp:
-    query = parse(f"SELECT Id FROM Opportunity WHERE {condition}")
+    query = parse(f"SELECT Id FROM Opportunity WHERE {condition}")  # noqa: S608
     assert query.where is not None
     return query.where
 
@@ -45,8 +45,11 @@ def test_an_escaped_backslash_ends_the_string_so_the_or_is_real() -> None:
     assert isinstance(node, BoolOp)
     assert node.op == "OR"
     first, second = node.parts
-    assert isinstance(first, Compare) and first.value.value == "a\\"
-    assert isinstance(second, Compare) and second.op == "!=" and second.value.value == ""
+    assert isinstance(first, Compare)
+    assert first.value.value == "a\\"
+    assert isinstance(second, Compare)
+    assert second.op == "!="
+    assert second.value.value == ""
 
 
 @pytest.mark.parametrize(
@@ -85,12 +88,17 @@ def test_full_grammar() -> None:
     assert [f.text for f in query.fields] == ["Id", "Name", "Account.Name", "Owner.Name"]
     assert query.object_name == "Opportunity"
     assert not query.count
-    assert isinstance(query.where, BoolOp) and query.where.op == "AND"
+    assert isinstance(query.where, BoolOp)
+    assert query.where.op == "AND"
     grouped, negated, not_in, like = query.where.parts
-    assert isinstance(grouped, BoolOp) and grouped.op == "OR"
+    assert isinstance(grouped, BoolOp)
+    assert grouped.op == "OR"
     assert isinstance(negated, Not)
-    assert isinstance(not_in, InList) and not_in.negated and [v.value for v in not_in.values] == ["006A", "006B"]
-    assert isinstance(like, Like) and like.pattern.token.like == "Acme.*"
+    assert isinstance(not_in, InList)
+    assert not_in.negated
+    assert [v.value for v in not_in.values] == ["006A", "006B"]
+    assert isinstance(like, Like)
+    assert like.pattern.token.like == "Acme.*"
     assert [(o.field.text, o.descending, o.nulls_first) for o in query.order_by] == [
         ("CloseDate", True, False), ("Name", False, True)]
     assert (query.limit, query.offset) == (50, 10)
@@ -98,8 +106,10 @@ def test_full_grammar() -> None:
 
 def test_count_query_and_not_equal_spellings() -> None:
     query = parse("SELECT COUNT() FROM Opportunity WHERE Amount <> null")
-    assert query.count and query.fields == ()
-    assert isinstance(query.where, Compare) and query.where.op == "!="
+    assert query.count
+    assert query.fields == ()
+    assert isinstance(query.where, Compare)
+    assert query.where.op == "!="
 
 
 def test_like_pattern_keeps_escaped_wildcards_literal() -> None:

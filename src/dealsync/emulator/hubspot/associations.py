@@ -1,7 +1,10 @@
 """Deal-company associations: embedded in object reads (v3 ``associations``) and the batch association APIs.
 
-v4 batch read: https://developers.hubspot.com/docs/api/crm/associations (``POST
-/crm/v4/associations/{fromObjectType}/{toObjectType}/batch/read``); v3 batch read: https://developers.hubspot.com/docs/api/crm/associations/v3.
+Docs: https://developers.hubspot.com/docs/api/crm/associations (v4: ``POST
+/crm/v4/associations/{fromObjectType}/{toObjectType}/batch/read`` and ``GET
+/crm/v4/objects/{objectType}/{objectId}/associations/{toObjectType}``); the v3 ``POST
+/crm/v3/associations/{fromObjectType}/{toObjectType}/batch/read`` is its legacy predecessor (results
+``{from: {id}, to: [{id, type}]}``).
 An input with no associations is reported in ``errors[]`` with ``subCategory``
 ``crm.associations.NO_ASSOCIATIONS_FOUND`` and the response is 207, as the real API does. The primary
 deal-company association carries type ids 5 ("Primary") and 341 (unlabeled); others only 341.

@@ -13,6 +13,7 @@ Every response carries ``Sforce-Limit-Info: api-usage=N/M``; the org's daily bud
 from __future__ import annotations
 
 import json
+import logging
 import re
 import secrets
 from collections.abc import Callable
@@ -49,6 +50,7 @@ from dealsync.emulator.salesforce.writes import (
 from dealsync.emulator.state import SalesforceOrg
 from dealsync.emulator.wsgi import json_response
 
+LOG = logging.getLogger("dealsync.emulator.salesforce")
 TOKEN_PATH = "/services/oauth2/token"  # noqa: S105 - a path, not a secret
 _DATA_PATH = re.compile(r"^/services/data/v(\d+\.\d)(?:/(.*))?$")
 SEASONS = ("Winter", "Spring", "Summer")
@@ -193,6 +195,9 @@ class SalesforceApp:
             return self._dispatch(request, org)
         except SalesforceError as error:
             return error.response()
+        except Exception:  # a bug in the emulator: answer as Salesforce answers its own, and log it
+            LOG.exception("salesforce emulator failed on %s %s", request.method, request.path)
+            return self.render_fault(FaultAction(FaultKind.SERVER_ERROR, status=500), request)
 
     def decorate(self, response: Response) -> None:
         org = self.backend.state.salesforce

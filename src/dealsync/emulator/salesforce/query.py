@@ -74,8 +74,10 @@ class QueryService:
 
     def first_page(self, org: SalesforceOrg, soql: str | None, *, include_deleted: bool, version: str,
                    batch: int) -> Page:
-        if not soql:
+        if soql is None:
             raise SalesforceError(400, "MALFORMED_QUERY", "A query string has to be specified")
+        if not soql.strip():
+            raise SalesforceError(400, "MALFORMED_QUERY", "SOQL statements cannot be empty or null")
         with org.lock:
             compiled = compile_soql(org, soql)
             rows = compiled.select(include_deleted)

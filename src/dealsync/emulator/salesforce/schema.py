@@ -201,7 +201,7 @@ class OrgSchema:
         fields = list(obj.fields)
         if obj.has_currency and self.org.multi_currency:
             fields.insert(_after(fields, "Name", "IsDeleted"), CURRENCY_FIELD)
-        known = {f.name for f in fields}
+        known = {f.name for f in fields} | {CURRENCY_FIELD.name}  # the currency field only with multi-currency
         sample = next(iter(self.org.tables.get(obj.name, {}).values()), None) or {}
         fields.extend(_inferred(key, value) for key, value in sample.items()
                       if key not in known and key != "attributes")
