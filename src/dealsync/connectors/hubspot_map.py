@@ -303,10 +303,11 @@ def _safe(parse: Any, value: Any, name: str, warnings: list[str]) -> Any:
 
 
 def _text(value: Any) -> str | None:
+    """The value as HubSpot holds it (never trimmed: the store compares it with what it writes back); blank is None."""
     if value is None:
         return None
-    text = str(value).strip()
-    return text or None
+    text = str(value)
+    return text if text.strip() else None
 
 
 # -- writes ----------------------------------------------------------------------------------------------------

@@ -1,10 +1,11 @@
 """The one choke point every HubSpot request passes: token, rate limiters, the call, error translation, retry.
 
 Order of one attempt: take the access token (an OAuth refresh happens here, before any limiter is touched), wait
-until every limiter the request counts against has room and stamp them all at once, send, then adopt the
-window HubSpot reports in ``X-HubSpot-RateLimit-*``. Stamping just before sending matters: HubSpot counts a
-request when it arrives, so a stamp taken early (while a second limiter made us wait) would let the next request
-go before the server's window frees.
+until every limiter the request counts against has room and stamp them all at once, send, move the stamps to
+the moment the response arrived, then adopt the window HubSpot reports in ``X-HubSpot-RateLimit-*``. HubSpot
+counts a request when it arrives, which is after we send it and before we hear back: a stamp taken at sending
+(or earlier, while a second limiter made us wait) would free its slot before the server's does whenever the
+request was delayed on the way, and the next request would meet a 429. A stamp at the response never can.
 
 Search requests count against both the search limit (5 per second) and the general rolling window, as the
 emulator (and, for private apps, HubSpot) counts them. The SDK is built with urllib3 retries off, so
@@ -14,6 +15,7 @@ emulator (and, for private apps, HubSpot) counts them. The SDK is built with url
 from __future__ import annotations
 
 import time
+from collections import deque
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -26,29 +28,62 @@ from dealsync.errors import AuthError, FatalError, RetryableError
 
 Send = Callable[[dict[str, Any]], Any]  # SDK kwargs (auth, timeout) -> (data, status, headers)
 REQUEST_TIMEOUT = (10.0, 60.0)  # (connect, read) seconds
+MIN_SLEEP = 0.001
 
 
 class WindowLimiter(RollingWindowLimiter):
-    """A :class:`RollingWindowLimiter` that can say how long until it has room without taking a slot."""
+    """A :class:`RollingWindowLimiter` that can wait without taking a slot, and move a slot's stamp later."""
 
     def delay(self) -> float:
+        """Seconds until one more request fits (0 when it fits now)."""
         with self._lock:
             return max(0.0, self._delay(self._clock()))
 
-    def take(self) -> None:
+    def take(self) -> float:
+        """Record a request now; returns its stamp for :meth:`settle`."""
         with self._lock:
-            self._sent.append(self._clock())
+            stamp = self._clock()
+            self._sent.append(stamp)
+            return stamp
+
+    def penalise(self, seconds: float) -> None:
+        """Hold the window full for ``seconds``, keeping stamps in time order.
+
+        The base class appends the penalty stamps behind newer real ones; its delay keys on the leftmost stamp,
+        so a ``Retry-After: 1`` would be stretched to the whole 10 s window. Sorted, the penalty stamps expire
+        first, exactly ``seconds`` from now.
+        """
+        with self._lock:
+            until = self._clock() + seconds - self.window - self.margin
+            missing = max(0, self.limit - len(self._sent))
+            self._sent = deque(sorted([*self._sent, *([until] * missing)]))
+
+    def settle(self, stamp: float) -> None:
+        """Move the slot stamped ``stamp`` to now, when the response has arrived.
+
+        HubSpot counts a request when it arrives, somewhere between our send and its response; stamping at the
+        response is never early, whatever the network or the server's scheduling delays it by.
+        """
+        with self._lock:
+            now = self._clock()
+            if self._sent and self._sent[-1] == stamp:
+                self._sent[-1] = now
+                return
+            try:
+                self._sent.remove(stamp)
+            except ValueError:
+                return
+            self._sent.append(now)  # now is the newest stamp: the deque stays in time order
 
 
-def acquire_all(limiters: Sequence[WindowLimiter], sleep: Callable[[float], None]) -> float:
-    """Wait until every limiter has room, then stamp them together; returns the seconds waited."""
+def acquire_all(limiters: Sequence[WindowLimiter], sleep: Callable[[float], None]) -> tuple[float, list[float]]:
+    """Wait until every limiter has room, then stamp them together; returns the seconds waited and the stamps."""
     waited = 0.0
     while True:
         delay = max((limiter.delay() for limiter in limiters), default=0.0)
         if delay <= 0:
-            for limiter in limiters:
-                limiter.take()
-            return waited
+            return waited, [limiter.take() for limiter in limiters]
+        delay = max(delay, MIN_SLEEP)  # float rounding can leave a sliver of a delay; never spin on it
         sleep(delay)
         waited += delay
 
@@ -109,12 +144,16 @@ class Transport:
             kwargs["_request_auth"] = {"in": "header", "key": "Authorization", "value": f"Bearer {token}",
                                        "type": "oauth2"}
         limiters = [self.search_limiter, self.limiter] if search else [self.limiter]
-        self.stats.rate_limit_wait_seconds += acquire_all(limiters, self._sleep)
+        waited, stamps = acquire_all(limiters, self._sleep)
+        self.stats.rate_limit_wait_seconds += waited
         self.stats.requests += 1
         try:
             data, _status, headers = send(kwargs)
         except Exception as exc:  # every SDK and transport failure is translated here, then re-raised
             raise self._failure(exc, search, idempotent) from exc
+        finally:
+            for limiter, stamp in zip(limiters, stamps, strict=True):
+                limiter.settle(stamp)
         if headers:
             update_from_hubspot_headers(self.limiter, headers)
         return data

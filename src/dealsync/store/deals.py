@@ -7,8 +7,9 @@ from collections.abc import Iterable, Iterator
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, func, insert, select, true, update
+from sqlalchemy import ColumnElement, and_, bindparam, func, insert, select, true, update
 from sqlalchemy.engine import Connection, RowMapping
+from sqlalchemy.sql.elements import BindParameter
 
 from dealsync.canonical import Deal, DealRef
 from dealsync.store import convert
@@ -87,7 +88,11 @@ def _current_rows(conn: Connection, keys: Iterable[Key]) -> dict[Key, RowMapping
     found: dict[Key, RowMapping] = {}
     for connection, ids in by_connection.items():
         for chunk in chunked(ids, UPSERT_BATCH):
-            query = select(*_CURRENT_COLUMNS).where(deals.c.connection == connection, deals.c.external_id.in_(chunk))
+            # The ids are rendered into the SQL text (safely quoted), so no driver keeps one prepared generic plan
+            # for this lookup: PostgreSQL's, made while a first load had barely begun, would scan the whole
+            # connection as it grows (100,000 deals in one upsert: over a minute instead of seconds).
+            ids_in: BindParameter[list[str]] = bindparam("ids", chunk, expanding=True, literal_execute=True)
+            query = select(*_CURRENT_COLUMNS).where(deals.c.connection == connection, deals.c.external_id.in_(ids_in))
             for row in conn.execute(query).mappings():
                 found[(row["connection"], row["external_id"])] = row
     return found

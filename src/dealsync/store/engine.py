@@ -45,7 +45,7 @@ def create_store_engine(url: str) -> Engine:
     try:
         if parsed.get_backend_name() == "sqlite":
             return _sqlite_engine(parsed)
-        return create_engine(parsed, json_serializer=json_dumps, pool_pre_ping=True)
+        engine = create_engine(parsed, json_serializer=json_dumps, pool_pre_ping=True)
     except NoSuchModuleError:
         raise StoreError(
             f"store {safe_url(parsed)}: SQLAlchemy has no dialect {parsed.drivername!r}; "
@@ -58,6 +58,7 @@ def create_store_engine(url: str) -> Engine:
             f"store {safe_url(parsed)} needs the database driver {module!r}, which is not installed; "
             f"install it with: pip install '{package}'"
         ) from None
+    return engine
 
 
 def _sqlite_engine(url: URL) -> Engine:

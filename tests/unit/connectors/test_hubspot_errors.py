@@ -29,12 +29,15 @@ from dealsync.connectors.hubspot_errors import (
 )
 from dealsync.errors import AuthError, FatalError, RetryableError
 
+NO_POOL: Any = None  # urllib3's errors name the pool or connection they came from; a test has none
+NO_CONN: Any = None
+
 
 def api_error(status: int, body: Any = None, headers: dict[str, str] | None = None, cls: type = DealsApiException
               ) -> Exception:
-    exc = cls(status=status, reason="reason")
-    exc.body = json.dumps(body) if isinstance(body, dict) else body
-    exc.headers = headers
+    exc: Exception = cls(status=status, reason="reason")
+    exc.body = json.dumps(body) if isinstance(body, dict) else body  # type: ignore[attr-defined]
+    exc.headers = headers  # type: ignore[attr-defined]
     return exc
 
 
@@ -73,13 +76,14 @@ BAD_REFRESH = {"status": "BAD_REFRESH_TOKEN", "message": "missing or unknown ref
          ["404 OBJECT_NOT_FOUND"]),
         (api_error(400, BAD_REFRESH, cls=OAuthApiException), Refused, None, None,
          ["BAD_REFRESH_TOKEN", "unknown refresh token"]),
-        (MaxRetryError(None, "/x", NewConnectionError(None, "refused")), RetryableError, "CONNECT", None, ["connect"]),
-        (NewConnectionError(None, "refused"), RetryableError, "CONNECT", None, ["cannot connect"]),
-        (MaxRetryError(None, "/x", ConnectTimeoutError("slow")), RetryableError, "CONNECT", None, []),
-        (ReadTimeoutError(None, "/x", "read timed out"), RetryableError, "TIMEOUT", None, ["in time"]),
+        (MaxRetryError(NO_POOL, "/x", NewConnectionError(NO_CONN, "refused")), RetryableError, "CONNECT", None,
+         ["connect"]),
+        (NewConnectionError(NO_CONN, "refused"), RetryableError, "CONNECT", None, ["cannot connect"]),
+        (MaxRetryError(NO_POOL, "/x", ConnectTimeoutError("slow")), RetryableError, "CONNECT", None, []),
+        (ReadTimeoutError(NO_POOL, "/x", "read timed out"), RetryableError, "TIMEOUT", None, ["in time"]),
         (ProtocolError("Connection aborted.", ConnectionResetError()), RetryableError, "DROPPED", None, ["dropped"]),
-        (MaxRetryError(None, "/x", ProtocolError("aborted")), RetryableError, "DROPPED", None, []),
-        (MaxRetryError(None, "/x", SSLError("CERTIFICATE_VERIFY_FAILED")), FatalError, None, None, ["ca_bundle"]),
+        (MaxRetryError(NO_POOL, "/x", ProtocolError("aborted")), RetryableError, "DROPPED", None, []),
+        (MaxRetryError(NO_POOL, "/x", SSLError("CERTIFICATE_VERIFY_FAILED")), FatalError, None, None, ["ca_bundle"]),
         (DealsApiException(status=0, reason="SSLError\n[SSL: CERTIFICATE_VERIFY_FAILED]"), FatalError, None, None,
          ["ca_bundle"]),
         (ValueError("surprise"), FatalError, None, None, ["unexpected", "ValueError: surprise"]),

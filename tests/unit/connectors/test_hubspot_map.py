@@ -137,7 +137,7 @@ def test_field_mapping(changes: dict[str, str | None], field: str, expected: Any
         ({"deal_currency_code": "Euro"}, "currency", "deal_currency_code"),
     ],
 )
-def test_bad_values_become_missing_with_a_warning(changes: dict[str, str], field: str, warning: str) -> None:
+def test_bad_values_become_missing_with_a_warning(changes: dict[str, str | None], field: str, warning: str) -> None:
     deal = deal_from(changes)
     assert getattr(deal, field) is None
     warnings = deal.raw[WARNINGS_KEY]

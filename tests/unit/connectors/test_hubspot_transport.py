@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -20,6 +19,7 @@ from dealsync.connectors.retry import RetryPolicy
 from dealsync.errors import AuthError, FatalError, RetryableError
 
 SECRET = "pat-na1-very-secret-token"
+NO_CONN: Any = None  # urllib3 names the failed connection; a test has none
 
 
 @dataclass
@@ -246,7 +246,7 @@ def test_a_request_that_is_not_idempotent_is_not_resent_after_it_may_have_landed
 
 
 def test_a_request_that_is_not_idempotent_is_resent_when_it_never_left() -> None:
-    send = FakeSend(NewConnectionError(None, "refused"), {})
+    send = FakeSend(NewConnectionError(NO_CONN, "refused"), {})
     assert transport(FakeTime()).call(send, idempotent=False) == "data"
     assert len(send.auth) == 2
 
@@ -284,10 +284,59 @@ def test_acquire_all_stamps_every_limiter_at_the_moment_of_sending() -> None:
     # both stamps of the second request were taken after waiting for the slow limiter, none before
     assert time.now == pytest.approx(1_000 + 1 + slow.margin)
     assert busy.delay() == pytest.approx(10 + busy.margin - (time.now - 1_000))
-    waited = acquire_all([slow, busy], time.sleep)
+    waited, stamps = acquire_all([slow, busy], time.sleep)
     assert waited == pytest.approx(10 + busy.margin - 1 - slow.margin)
+    assert stamps == [time.now, time.now]
 
 
-def _count(func: Callable[[], object], times: int) -> None:
-    for _ in range(times):
-        func()
+def test_a_slot_is_stamped_when_the_response_arrives() -> None:
+    """HubSpot counts the request on arrival; a slow round trip must not free our slot before the server's."""
+    time = FakeTime()
+    link = transport(time, limit=1)
+
+    def slow(kwargs: dict[str, Any]) -> Any:
+        time.now += 0.4  # the request is on the wire (or queued at HubSpot) for 0.4 s
+        return "data", 200, {}
+
+    link.call(slow)
+    link.call(FakeSend({}))
+    assert time.now == pytest.approx(1_000 + 0.4 + 10 + link.limiter.margin)
+
+
+def test_settle_moves_a_stamp_that_is_not_the_newest() -> None:
+    time = FakeTime()
+    limiter = WindowLimiter(2, 10.0, clock=time.clock, sleep=time.sleep)
+    first = limiter.take()
+    time.now += 1
+    limiter.take()
+    time.now += 1
+    limiter.settle(first)
+    limiter.settle(12345.0)  # unknown stamps are ignored
+    time.now += 8.5
+    assert limiter.delay() == pytest.approx(10 + limiter.margin - 8.5 - 1)
+
+
+
+def test_a_short_retry_after_is_not_stretched_to_the_whole_window() -> None:
+    time = FakeTime()
+    link = transport(time, limit=100)
+    for _ in range(5):
+        link.call(FakeSend({}))
+    send = FakeSend(api_error(429, TEN_SECONDLY, {"Retry-After": "1"}), {})
+    link.call(send)
+    assert 1.0 <= time.now - 1_000 < 1.5
+    assert link.limiter.delay() == 0.0
+
+
+def test_penalise_keeps_stamps_in_time_order() -> None:
+    time = FakeTime()
+    limiter = WindowLimiter(4, 10.0, clock=time.clock, sleep=time.sleep)
+    limiter.take()
+    time.now += 5
+    limiter.penalise(2.0)
+    assert limiter.delay() == pytest.approx(2.0)
+    time.now += 2.001
+    assert limiter.delay() == 0.0  # the three penalty slots expired; the real request still counts
+    for _ in range(3):
+        limiter.take()
+    assert limiter.delay() == pytest.approx(10 + limiter.margin - 7.001)

@@ -223,3 +223,16 @@ def test_connections_are_created_on_first_upsert(store: Store, make_deal: MakeDe
     store.mark_pulled("hs-main", at=LATER)
     (info,) = store.list_connections()
     assert (info.name, info.type, info.last_pull_at) == ("hs-main", "hubspot", LATER)
+
+
+@pytest.mark.parametrize(
+    "deal_id", ["o'brien", "back\\slash", "50%off", '"quoted"', "ünï-☃", "a)--; DROP TABLE deals;"]
+)
+def test_awkward_ids_round_trip(store: Store, make_deal: MakeDeal, deal_id: str) -> None:
+    store.upsert_deals([make_deal(deal_id), make_deal("plain")])
+    assert store.upsert_deals([make_deal(deal_id), make_deal("plain")]) == UpsertCounts(unchanged=2)
+    ref = DealRef(connection="sf-main", id=deal_id)
+    loaded = store.get_deal(ref)
+    assert loaded is not None
+    assert loaded.ref == ref
+    assert store.deal_ids("sf-main") == {deal_id, "plain"}

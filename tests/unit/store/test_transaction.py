@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import threading
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -86,3 +87,29 @@ def test_reset_cursors(store: Store) -> None:
 def test_naive_timestamps_are_refused(store: Store) -> None:
     with pytest.raises(StoreError, match="has no time zone"):
         store.set_cursor("sf-main", "deals", datetime(2026, 1, 1), "a")  # noqa: DTZ001
+
+
+def test_concurrent_writers_wait_for_each_other(tmp_path: Path, make_deal: MakeDeal) -> None:
+    url = f"sqlite:///{tmp_path / 'store.db'}"
+    open_store(url).close()
+    errors: list[BaseException] = []
+
+    def writer(prefix: str) -> None:
+        try:
+            with open_store(url) as store:
+                for page in range(20):
+                    with store.transaction() as tx:
+                        tx.count_deals()  # read first: a deferred transaction would fail to upgrade to a write
+                        tx.upsert_deals([make_deal(f"{prefix}-{page}-{i}") for i in range(20)])
+                        tx.set_cursor("sf-main", prefix, T0 + timedelta(seconds=page), f"{prefix}-{page}-19")
+        except BaseException as exc:  # noqa: BLE001 - reported by the main thread
+            errors.append(exc)
+
+    threads = [threading.Thread(target=writer, args=(name,)) for name in ("a", "b")]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    with open_store(url) as store:
+        assert store.count_deals() == 800

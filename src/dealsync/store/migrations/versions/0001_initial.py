@@ -82,11 +82,6 @@ def _connections_and_deals() -> None:
         sa.Column("currency", sa.String(3), nullable=True),
         sa.Column("close_date", sa.Date(), nullable=True),
         sa.Column("status", sa.String(8), nullable=False),
-        sa.ForeignKeyConstraint(
-            ["connection", "external_id"],
-            ["deals.connection", "deals.external_id"],
-            name="fk_deal_history_deal_deals",
-        ),
         sa.PrimaryKeyConstraint("id", name="pk_deal_history"),
     )
     op.create_index("ix_deal_history_deal", "deal_history", ["connection", "external_id", "changed_at"])
