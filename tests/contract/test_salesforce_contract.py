@@ -20,7 +20,7 @@ from dealsync.connectors.base import Cursor, Schema
 from dealsync.connectors.retry import RetryPolicy
 from dealsync.connectors.salesforce import SalesforceConnector
 from dealsync.connectors.salesforce_map import stage_info
-from dealsync.errors import RetryableError
+from dealsync.errors import FatalError
 
 ReplayFn = Callable[[str], AbstractContextManager[Replay]]
 
@@ -199,17 +199,18 @@ def test_request_limit_exceeded_is_retried(replay: ReplayFn, sleeps: list[float]
     assert sleeps[0] >= 2.0
 
 
-def test_persistent_request_limit_surfaces_salesforce_code_and_message(replay: ReplayFn, sleeps: list[float]) -> None:
+def test_exhausted_daily_allocation_stops_at_once_with_salesforce_message(
+    replay: ReplayFn, sleeps: list[float]
+) -> None:
+    # "TotalRequests Limit exceeded." is the 24-hour allocation: retrying within a run cannot help.
     connector = SalesforceConnector(config(), retry_policy=FAST)
-    with replay("salesforce/request_limit_persistent.yaml") as played, pytest.raises(RetryableError) as raised:
+    with replay("salesforce/request_limit_persistent.yaml") as played, pytest.raises(FatalError) as raised:
         connector.estimate(None)
 
-    assert played.all_played
-    assert played.play_count == FAST.attempts
-    assert raised.value.code == "REQUEST_LIMIT_EXCEEDED"
-    assert "403" in str(raised.value)
-    assert "TotalRequests Limit exceeded." in str(raised.value)
-    assert len(sleeps) == FAST.attempts - 1
+    assert played.play_count == 1
+    assert "403 REQUEST_LIMIT_EXCEEDED: TotalRequests Limit exceeded." in str(raised.value)
+    assert "24-hour API request allocation" in str(raised.value)
+    assert sleeps == []
 
 
 @pytest.mark.parametrize(

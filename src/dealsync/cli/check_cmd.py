@@ -1,14 +1,18 @@
-"""``dealsync check``: validate the config and say what each connection will use."""
+"""``dealsync check``: validate the config, then reach each CRM and say what it needs."""
 
 from __future__ import annotations
 
-from typing import Any
+from dataclasses import asdict
+from typing import Annotated, Any
 
 import typer
+from rich.console import Console
 from rich.table import Table
 
-from dealsync.cli.context import ctx_obj, exit_codes
+from dealsync.cli.context import EXIT_FAILED, ctx_obj, exit_codes
 from dealsync.config import HubSpotConnection, SalesforceConnection, Settings
+from dealsync.connectors.registry import open_connector
+from dealsync.sync.check import CheckReport, check_connection
 
 
 def describe_connection(conn: SalesforceConnection | HubSpotConnection) -> dict[str, Any]:
@@ -18,27 +22,77 @@ def describe_connection(conn: SalesforceConnection | HubSpotConnection) -> dict[
         "type": conn.type,
         "url": url,
         "auth": conn.auth.mode,
-        "stage_map_overrides": len(conn.stage_map),
         "health_score_field": conn.fields.health_score,
     }
 
 
-def check(ctx: typer.Context) -> None:
-    """Validate the config; list the connections, their auth modes and write-back fields."""
+def check(
+    ctx: typer.Context,
+    offline: Annotated[bool, typer.Option("--offline", help="Only validate the config; reach no CRM.")] = False,
+) -> None:
+    """Validate the config; reach each CRM: auth, read access, stage mapping, write-back fields."""
     app = ctx_obj(ctx)
     with exit_codes():
         settings = app.settings()
-        rows = [describe_connection(c) for c in settings.connections]
-        if app.json_output:
-            app.emit_json({"config": "valid", "store": _safe_store(settings), "connections": rows})
-            return
-        table = Table(title="Connections")
-        for column in ("name", "type", "url", "auth", "stage map overrides", "health score field"):
-            table.add_column(column)
-        for row in rows:
-            table.add_row(*(str(v) for v in row.values()))
+        reports = [] if offline else [_check(c) for c in settings.connections]
+    if app.json_output:
+        app.emit_json(
+            {
+                "config": "valid",
+                "store": _safe_store(settings),
+                "connections": [describe_connection(c) for c in settings.connections],
+                "checks": [asdict(r) for r in reports],
+            }
+        )
+    else:
         app.console.print(f"[green]Config is valid.[/] Store: {_safe_store(settings)}")
-        app.console.print(table)
+        _print_reports(app.console, settings, reports)
+    if any(not r.ok for r in reports):
+        raise typer.Exit(EXIT_FAILED)
+
+
+def _check(config: SalesforceConnection | HubSpotConnection) -> CheckReport:
+    connector = open_connector(config)
+    try:
+        return check_connection(connector, config)
+    finally:
+        connector.close()
+
+
+def _print_reports(console: Console, settings: Settings, reports: list[CheckReport]) -> None:
+    table = Table(title="Connections")
+    for column in ("name", "type", "url", "auth", "reached", "deals", "stages", "unmapped", "health score field"):
+        table.add_column(column)
+    by_name = {r.connection: r for r in reports}
+    for conn in settings.connections:
+        row = describe_connection(conn)
+        report = by_name.get(conn.name)
+        reached = "-" if report is None else ("[green]yes[/]" if report.ok else "[red]no[/]")
+        field_ok = (
+            "-"
+            if report is None or not report.ok
+            else ("[green]writable[/]" if report.write_fields.get("health_score") else "[yellow]missing[/]")
+        )
+        table.add_row(
+            row["name"],
+            row["type"],
+            str(row["url"]),
+            row["auth"],
+            reached,
+            str(report.deals if report and report.deals is not None else "-"),
+            str(report.stages if report else "-"),
+            str(len(report.unmapped) if report else "-"),
+            f"{row['health_score_field']} {field_ok}",
+        )
+    console.print(table)
+    for report in reports:
+        if report.error:
+            console.print(f"[red]{report.connection}:[/] {report.error}", highlight=False)
+        for advice in report.advice:
+            console.print(f"[yellow]{report.connection}:[/] {advice}", highlight=False)
+        if report.unmapped:
+            lines = "\n".join(f"      {u.config_line}" for u in report.unmapped)
+            console.print(f"  connections[{report.connection}]:\n    stage_map:\n{lines}", highlight=False)
 
 
 def _safe_store(settings: Settings) -> str:

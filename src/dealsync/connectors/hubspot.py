@@ -54,7 +54,7 @@ from dealsync.connectors.hubspot_map import (
     to_deal,
     to_wire,
 )
-from dealsync.connectors.hubspot_search import MODIFIED, AfterTokens, Hit, modified_between
+from dealsync.connectors.hubspot_search import MODIFIED, AfterTokens, Hit, count_query, modified_between
 from dealsync.connectors.hubspot_transport import Send, Transport, WindowLimiter
 from dealsync.connectors.retry import RetryPolicy
 from dealsync.errors import ConfigError, FatalError
@@ -123,8 +123,12 @@ class HubSpotConnector:
             raise ConfigError(f"connections[{self.name}].auth needs client_secret and refresh_token for OAuth")
         answer = self.transport.call(
             lambda kw: self.apis.tokens.create_with_http_info(
-                grant_type="refresh_token", client_id=auth.client_id, client_secret=secret.get_secret_value(),
-                refresh_token=refresh.get_secret_value(), **kw),
+                grant_type="refresh_token",
+                client_id=auth.client_id,
+                client_secret=secret.get_secret_value(),
+                refresh_token=refresh.get_secret_value(),
+                **kw,
+            ),
             auth=False,
         )
         return TokenGrant(str(answer.access_token), float(answer.expires_in or 0))
@@ -132,11 +136,9 @@ class HubSpotConnector:
     # -- discovery ----------------------------------------------------------------------------------------------
 
     def discover(self) -> Schema:
-        pipelines = [p.to_dict() for p in sdk.objects(self._send(
-            lambda kw: self.apis.pipelines.get_all_with_http_info(object_type="deals", **kw)))]
+        pipelines = [p.to_dict() for p in sdk.objects(self._send(self._pipelines_call))]
         wanted = self._pipeline_filter(pipelines)
-        properties = {str(p["name"]): p for p in (d.to_dict() for d in sdk.objects(self._send(
-            lambda kw: self.apis.properties.get_all_with_http_info(object_type="deals", archived=False, **kw))))}
+        properties = {str(d["name"]): d for d in (p.to_dict() for p in sdk.objects(self._send(self._properties_call)))}
         health = properties.get(self.config.fields.health_score)
         home, zone, rates, fx_source = self._currencies()
         return Schema(
@@ -147,9 +149,19 @@ class HubSpotConnector:
             fx_rates=rates,
             write_fields={"health_score": health is not None and is_writable(health)},
             pipelines=pipeline_labels(pipelines, wanted),
-            details={"owners": self._owners(), "time_zone": zone, "fx_source": fx_source,
-                     "health_score_property": self.config.fields.health_score if health else None},
+            details={
+                "owners": self._owners(),
+                "time_zone": zone,
+                "fx_source": fx_source,
+                "health_score_property": self.config.fields.health_score if health else None,
+            },
         )
+
+    def _pipelines_call(self, kw: dict[str, Any]) -> Any:
+        return self.apis.pipelines.get_all_with_http_info(object_type="deals", **kw)
+
+    def _properties_call(self, kw: dict[str, Any]) -> Any:
+        return self.apis.properties.get_all_with_http_info(object_type="deals", archived=False, **kw)
 
     def _pipeline_filter(self, pipelines: list[dict[str, Any]]) -> set[str] | None:
         if not self.config.pipelines:
@@ -174,8 +186,9 @@ class HubSpotConnector:
                 return names
 
     def _owner_page(self, after: str | None) -> Any:
-        return self._send(lambda kw: self.apis.owners.get_page_with_http_info(limit=100, after=after, archived=False,
-                                                                               **kw))
+        return self._send(
+            lambda kw: self.apis.owners.get_page_with_http_info(limit=100, after=after, archived=False, **kw)
+        )
 
     def _currencies(self) -> tuple[str, str | None, dict[str, Decimal], str]:
         """Home currency, time zone and rates: account-info, then the currencies API; else derive from deals."""
@@ -187,18 +200,16 @@ class HubSpotConnector:
         current = self._optional_json("/settings/v3/currencies/exchange-rates/current")
         home = str(home or "USD")
         if current is None:
-            log.warning("hubspot exchange rates unavailable; deriving them from amount_in_home_currency",
-                        connection=self.name)
+            log.warning(
+                "hubspot exchange rates unavailable; deriving them from amount_in_home_currency", connection=self.name
+            )
             return home, info.get("timeZone"), {home: Decimal(1)}, FX_FROM_DEALS
         return home, info.get("timeZone"), fx_rates(home, current.get("results") or []), "currencies-api"
 
     def _optional_json(self, path: str) -> dict[str, Any] | None:
         """GET a JSON endpoint the SDK has no client for; None when the portal (or emulator) lacks it."""
-        client = self.apis.deals.api_client
         try:
-            data = self._send(lambda kw: client.call_api(
-                path, "GET", {}, [], {"Accept": "application/json"}, response_types_map={200: "object"},
-                auth_settings=["oauth2"], _return_http_data_only=False, **kw))
+            data = self._send(lambda kw: sdk.get_json(self.apis, path, **kw))
         except Refused as exc:
             if exc.status in (403, 404):
                 log.info("hubspot endpoint unavailable", connection=self.name, path=path, status=exc.status)
@@ -209,12 +220,9 @@ class HubSpotConnector:
     # -- reads ----------------------------------------------------------------------------------------------------
 
     def estimate(self, since: Cursor | None) -> int | None:
-        filters = [] if since is None else [{"filters": [{"propertyName": MODIFIED, "operator": "GTE",
-                                                          "value": str(epoch_ms(since.modified_at - REREAD_WINDOW))}]}]
-        body = {"filterGroups": filters, "properties": ["hs_object_id"], "limit": 1}
-        answer = self._send(lambda kw: self.apis.deals_search.do_search_with_http_info(
-            public_object_search_request=sdk.search_request(body), **kw), search=True)
-        return int(answer.total or 0)
+        """HubSpot's own count of the deals a pull from ``since`` would read (one search request)."""
+        lower = None if since is None else epoch_ms(since.modified_at - REREAD_WINDOW)
+        return int(self._search_answer(count_query(lower)).total or 0)
 
     def pull(self, schema: Schema, since: Cursor | None, until: datetime) -> Iterator[Page]:
         """A full list read (``since`` None) or a search from ``since`` minus a 5 s re-read window."""
@@ -225,10 +233,16 @@ class HubSpotConnector:
             else:
                 yield from self._pull_search(schema, since, until)
         finally:
-            log.info("hubspot pull", connection=self.name, mode="full" if since is None else "incremental",
-                     pages=self.stats.pages - before.pages, records=self.stats.records - before.records,
-                     requests=self.stats.requests - before.requests, retries=self.stats.retries - before.retries,
-                     seconds=round(time.monotonic() - started, 2))
+            log.info(
+                "hubspot pull",
+                connection=self.name,
+                mode="full" if since is None else "incremental",
+                pages=self.stats.pages - before.pages,
+                records=self.stats.records - before.records,
+                requests=self.stats.requests - before.requests,
+                retries=self.stats.retries - before.retries,
+                seconds=round(time.monotonic() - started, 2),
+            )
 
     def _pull_list(self, schema: Schema, until: datetime) -> Iterator[Page]:
         tokens, after = AfterTokens("the deal list"), None
@@ -246,8 +260,11 @@ class HubSpotConnector:
 
     def _list_page(self, after: str | None, properties: list[str], *, archived: bool) -> Any:
         associations = None if archived else ["companies"]
-        return self._send(lambda kw: self.apis.deals.get_page_with_http_info(
-            limit=LIST_LIMIT, after=after, properties=properties, associations=associations, archived=archived, **kw))
+        return self._send(
+            lambda kw: self.apis.deals.get_page_with_http_info(
+                limit=LIST_LIMIT, after=after, properties=properties, associations=associations, archived=archived, **kw
+            )
+        )
 
     def _pull_search(self, schema: Schema, since: Cursor, until: datetime) -> Iterator[Page]:
         lower, upper = epoch_ms(since.modified_at - REREAD_WINDOW), epoch_ms(until)
@@ -262,10 +279,15 @@ class HubSpotConnector:
             yield self._page(deals, _capped(newest, until))
 
     def _search(self, body: dict[str, Any]) -> list[Hit]:
-        answer = self._send(lambda kw: self.apis.deals_search.do_search_with_http_info(
-            public_object_search_request=sdk.search_request(body), **kw), search=True)
-        raws = [sdk.raw_deal(o) for o in sdk.objects(answer)]
+        raws = [sdk.raw_deal(o) for o in sdk.objects(self._search_answer(body))]
         return [Hit(r.id, _modified_ms(r), r) for r in raws]
+
+    def _search_answer(self, body: dict[str, Any]) -> Any:
+        request = sdk.search_request(body)
+        return self._send(
+            lambda kw: self.apis.deals_search.do_search_with_http_info(public_object_search_request=request, **kw),
+            search=True,
+        )
 
     def deleted(self, schema: Schema, since: Cursor | None, until: datetime) -> Iterator[Page]:  # noqa: ARG002
         """Archived deals, a full sweep every time: archiving does not change ``hs_lastmodifieddate``."""
@@ -305,7 +327,8 @@ class HubSpotConnector:
         wanted = set(self.config.pipelines) if self.config.pipelines else None
         kept = [r for r in raws if wanted is None or r.properties.get("pipeline") in wanted]
         self._resolve_companies({c for r in kept for c in r.company_ids})
-        deals = [to_deal(r, self._context(schema)) for r in kept]
+        context = self._context(schema)
+        deals = [to_deal(r, context) for r in kept]
         if schema.details.get("fx_source") == FX_FROM_DEALS:
             _learn_rates(schema, kept)
         return deals
@@ -331,9 +354,14 @@ class HubSpotConnector:
         return found
 
     def _association_read(self, ids: list[str]) -> Any:
-        return self._send(lambda kw: self.apis.associations.get_page_with_http_info(
-            from_object_type="deals", to_object_type="companies",
-            batch_input_public_fetch_associations_batch_request=sdk.association_batch_read(ids), **kw))
+        return self._send(
+            lambda kw: self.apis.associations.get_page_with_http_info(
+                from_object_type="deals",
+                to_object_type="companies",
+                batch_input_public_fetch_associations_batch_request=sdk.association_batch_read(ids),
+                **kw,
+            )
+        )
 
     def _resolve_companies(self, company_ids: set[str]) -> None:
         """Names of companies not cached yet, 100 per batch read; missing companies are cached as None."""
@@ -343,8 +371,11 @@ class HubSpotConnector:
             self._company_names.update({i: names.get(i) for i in chunk})
 
     def _company_read(self, ids: list[str]) -> Any:
-        return self._send(lambda kw: self.apis.companies_batch.read_with_http_info(
-            batch_read_input_simple_public_object_id=sdk.company_batch_read(ids), archived=False, **kw))
+        return self._send(
+            lambda kw: self.apis.companies_batch.read_with_http_info(
+                batch_read_input_simple_public_object_id=sdk.company_batch_read(ids), archived=False, **kw
+            )
+        )
 
     # -- writes ---------------------------------------------------------------------------------------------------
 
@@ -370,16 +401,22 @@ class HubSpotConnector:
         return [results[rid] for rid in by_record]
 
     def _batch_read(self, ids: list[str], properties: list[str]) -> Any:
-        return self._send(lambda kw: self.apis.deals_batch.read_with_http_info(
-            batch_read_input_simple_public_object_id=sdk.deal_batch_read(ids, properties), archived=False, **kw))
+        return self._send(
+            lambda kw: self.apis.deals_batch.read_with_http_info(
+                batch_read_input_simple_public_object_id=sdk.deal_batch_read(ids, properties), archived=False, **kw
+            )
+        )
 
     def _update(self, updates: dict[str, dict[str, str]]) -> dict[str, WriteResult]:
         """One batch update (idempotent, so retried); a batch refused whole is bisected to its bad input."""
         if not updates:
             return {}
         try:
-            answer = self._send(lambda kw: self.apis.deals_batch.update_with_http_info(
-                batch_input_simple_public_object_batch_input=sdk.deal_batch_update(updates), **kw))
+            answer = self._send(
+                lambda kw: self.apis.deals_batch.update_with_http_info(
+                    batch_input_simple_public_object_batch_input=sdk.deal_batch_update(updates), **kw
+                )
+            )
         except Refused as exc:
             if exc.status not in SPLITTABLE:
                 raise
@@ -387,8 +424,10 @@ class HubSpotConnector:
                 return {rid: WriteResult(rid, False, exc.category, str(exc)) for rid in updates}
             ids = list(updates)
             half = len(ids) // 2
-            return {**self._update({i: updates[i] for i in ids[:half]}),
-                    **self._update({i: updates[i] for i in ids[half:]})}
+            return {
+                **self._update({i: updates[i] for i in ids[:half]}),
+                **self._update({i: updates[i] for i in ids[half:]}),
+            }
         return _write_results(list(updates), answer)
 
     def close(self) -> None:
@@ -396,21 +435,30 @@ class HubSpotConnector:
             sdk.close_apis(self._apis)
 
 
-def _check(record_id: str, changes: Mapping[str, FieldChange], current: Mapping[str, Any] | None
-           ) -> WriteResult | dict[str, str]:
+def _check(
+    record_id: str, changes: Mapping[str, FieldChange], current: Mapping[str, Any] | None
+) -> WriteResult | dict[str, str]:
     """A refusal (gone, or changed since read), or the properties still to send (empty: nothing to do)."""
     if current is None:
-        return WriteResult(record_id, False, "OBJECT_NOT_FOUND",
-                           f"deal {record_id} no longer exists in HubSpot (deleted or archived); nothing written")
+        return WriteResult(
+            record_id,
+            False,
+            "OBJECT_NOT_FOUND",
+            f"deal {record_id} no longer exists in HubSpot (deleted or archived); nothing written",
+        )
     send: dict[str, str] = {}
     for name, change in changes.items():
         now = current.get(name)
         if same_value(now, change.value):
             continue
         if not same_value(now, change.expected):
-            return WriteResult(record_id, False, "STALE",
-                               f"{name} of deal {record_id} changed in HubSpot since dealsync read it (read "
-                               f"{change.expected!r}, now {now!r}); nothing written: pull again to re-plan")
+            return WriteResult(
+                record_id,
+                False,
+                "STALE",
+                f"{name} of deal {record_id} changed in HubSpot since dealsync read it (read "
+                f"{change.expected!r}, now {now!r}); nothing written: pull again to re-plan",
+            )
         send[name] = to_wire(change.value)
     return send
 

@@ -81,16 +81,20 @@ def from_response(status: int, body: Mapping[str, Any], headers: Mapping[str, st
     if status >= 500:
         return RetryableError(text, code="SERVER_ERROR")
     if status == 403:
-        text += ("; check the app's scopes (crm.objects.deals.read/write, crm.schemas.deals.read, "
-                 "crm.objects.companies.read, crm.objects.owners.read)")
+        text += (
+            "; check the app's scopes (crm.objects.deals.read/write, crm.schemas.deals.read, "
+            "crm.objects.companies.read, crm.objects.owners.read)"
+        )
     return Refused(text, status=status, category=category or f"HTTP_{status}")
 
 
 def _rate_limited(body: Mapping[str, Any], headers: Mapping[str, str], text: str, connection: str) -> DealsyncError:
     policy = str(body.get("policyName") or "RATE_LIMIT").upper()
     if policy == "DAILY":
-        return FatalError(f"{text}; the daily API quota of HubSpot connection {connection!r} is used up (shared by "
-                          "every app in the portal); it resets at midnight in the portal's time zone: run again then")
+        return FatalError(
+            f"{text}; the daily API quota of HubSpot connection {connection!r} is used up (shared by "
+            "every app in the portal); it resets at midnight in the portal's time zone: run again then"
+        )
     hinted = retry_after(headers)
     if hinted is None and policy == "SECONDLY":
         hinted = SECONDLY_WAIT
@@ -102,8 +106,10 @@ def _transport(exc: BaseException, connection: str) -> DealsyncError:
     name = type(exc).__name__
     where = f"HubSpot connection {connection!r}"
     if isinstance(exc, SSLError) or "CERTIFICATE_VERIFY_FAILED" in str(exc):
-        return FatalError(f"{where}: TLS verification failed ({name}); if a proxy or the emulator signs the "
-                          f"certificate, set connections[{connection}].ca_bundle to its CA file")
+        return FatalError(
+            f"{where}: TLS verification failed ({name}); if a proxy or the emulator signs the "
+            f"certificate, set connections[{connection}].ca_bundle to its CA file"
+        )
     if isinstance(exc, ConnectTimeoutError | NewConnectionError):
         return RetryableError(f"{where}: cannot connect ({name})", code="CONNECT")
     if isinstance(exc, ReadTimeoutError | Urllib3Timeout | TimeoutError):

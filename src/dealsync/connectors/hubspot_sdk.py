@@ -79,6 +79,22 @@ def close_apis(apis: Apis) -> None:
         client.close()
 
 
+def get_json(apis: Apis, path: str, **kwargs: Any) -> Any:
+    """GET a JSON endpoint hubspot-api-client has no API class for (account info, currencies), through one of its
+    clients, so host, CA, retries and auth are the same as every other call. Returns ``(data, status, headers)``."""
+    return apis.deals.api_client.call_api(
+        path,
+        "GET",
+        {},
+        [],
+        {"Accept": "application/json"},
+        response_types_map={200: "object"},
+        auth_settings=["oauth2"],
+        _return_http_data_only=False,
+        **kwargs,
+    )
+
+
 # -- models -> plain data -----------------------------------------------------------------------------------------
 
 
@@ -105,8 +121,10 @@ def associated_companies(answer: Any) -> dict[str, tuple[str, ...]]:
     """Deal id -> company ids (primary first) from a v4 ``batch/read`` answer (200 or 207)."""
     found: dict[str, tuple[str, ...]] = {}
     for result in getattr(answer, "results", None) or []:
-        targets = [(str(t.to_object_id), [getattr(a, "type_id", None) for a in t.association_types or []])
-                   for t in result.to or []]
+        targets = [
+            (str(t.to_object_id), [getattr(a, "type_id", None) for a in t.association_types or []])
+            for t in result.to or []
+        ]
         found[str(result._from.id)] = company_ids_v4(targets)
     return found
 

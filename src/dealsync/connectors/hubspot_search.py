@@ -60,8 +60,10 @@ def modified_between(
             yield from _one_instant(search, last, properties, limit, seen)
             bound, inclusive = last, False
         else:
-            raise FatalError(f"HubSpot search returned {MODIFIED}={last} below the requested bound {bound}; "
-                             "stopping instead of looping")
+            raise FatalError(
+                f"HubSpot search returned {MODIFIED}={last} below the requested bound {bound}; "
+                "stopping instead of looping"
+            )
 
 
 def _one_instant(search: Search, instant: int, properties: list[str], limit: int, seen: _Newest) -> Iterator[list[Hit]]:
@@ -109,6 +111,12 @@ def id_query(instant: int, after_id: int | None, properties: list[str], limit: i
     return _query(filters, OBJECT_ID, properties, limit)
 
 
+def count_query(lower: int | None) -> dict[str, Any]:
+    """The smallest search that returns ``total``: deals modified at or after ``lower`` (all when None)."""
+    filters = [] if lower is None else [_filter(MODIFIED, "GTE", lower)]
+    return {"filterGroups": [{"filters": filters}] if filters else [], "properties": [OBJECT_ID], "limit": 1}
+
+
 def _query(filters: list[dict[str, str]], sort: str, properties: list[str], limit: int) -> dict[str, Any]:
     return {
         "filterGroups": [{"filters": filters}],
@@ -140,7 +148,9 @@ class AfterTokens:
         if token is None:
             return None
         if token in self._seen:
-            raise FatalError(f"HubSpot returned the paging token {token!r} twice while reading {self.what}; "
-                             "stopping instead of looping")
+            raise FatalError(
+                f"HubSpot returned the paging token {token!r} twice while reading {self.what}; "
+                "stopping instead of looping"
+            )
         self._seen.add(token)
         return token

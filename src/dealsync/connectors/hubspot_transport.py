@@ -141,8 +141,12 @@ class Transport:
         kwargs: dict[str, Any] = {"_request_timeout": REQUEST_TIMEOUT}
         if auth:
             token = self.tokens.token()
-            kwargs["_request_auth"] = {"in": "header", "key": "Authorization", "value": f"Bearer {token}",
-                                       "type": "oauth2"}
+            kwargs["_request_auth"] = {
+                "in": "header",
+                "key": "Authorization",
+                "value": f"Bearer {token}",
+                "type": "oauth2",
+            }
         limiters = [self.search_limiter, self.limiter] if search else [self.limiter]
         waited, stamps = acquire_all(limiters, self._sleep)
         self.stats.rate_limit_wait_seconds += waited

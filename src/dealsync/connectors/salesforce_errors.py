@@ -55,7 +55,12 @@ def translate(exc: BaseException, connection: str) -> BaseException:
 def _from_status(status: int, content: Any, connection: str) -> DealsyncError:
     code, message = error_code(content)
     text = f"Salesforce ({connection}) answered {status} {code}: {message}".rstrip(": ")
-    if code == "REQUEST_LIMIT_EXCEEDED":
+    if code == "REQUEST_LIMIT_EXCEEDED" and "TotalRequests" in message:
+        return FatalError(
+            f"{text}; the org's 24-hour API request allocation is used up: it frees up over the next 24 hours "
+            "(Setup → Company Information shows usage), or ask Salesforce for a higher allocation"
+        )
+    if code == "REQUEST_LIMIT_EXCEEDED":  # concurrent long-running requests: clears within seconds
         return RetryableError(text, retry_after=LIMIT_BACKOFF_SECONDS, code=code)
     if code in RETRYABLE_CODES or status >= 500 or status == 429:
         return RetryableError(text, code=code)

@@ -115,7 +115,7 @@ def test_hostile_strings_stay_one_literal(emulator: EmulatorHandle, hostile: str
 
 @pytest.mark.parametrize(
     "auth_mode",
-    ["client_credentials", "refresh_token", "password_oauth"],
+    ["client_credentials", "refresh_token", "password_oauth", "password_soap"],
 )
 def test_oauth_logins(emulator: EmulatorHandle, store: Store, auth_mode: str) -> None:
     creds = emulator.credentials
@@ -126,6 +126,8 @@ def test_oauth_logins(emulator: EmulatorHandle, store: Store, auth_mode: str) ->
         "password_oauth": {"client_id": creds.client_id, "client_secret": creds.client_secret,
                            "username": creds.username, "password": creds.password,
                            "security_token": creds.security_token},
+        "password_soap": {"username": creds.username, "password": creds.password,
+                          "security_token": creds.security_token},
     }[auth_mode]
     result = pull(store, emulator, full=True, auth=auth, instance_url=None)
     assert result.error is None and result.new == len(live_opportunities(emulator))
@@ -136,6 +138,12 @@ def test_bad_client_secret_is_a_clear_auth_error(emulator: EmulatorHandle, store
     with pytest.raises(AuthError, match=r"Salesforce login for connection 'sf-main' .* failed: invalid_client") as err:
         pull(store, emulator, full=True, auth=auth)
     assert "wrong-secret-value" not in str(err.value)
+
+
+def test_wrong_password_is_a_clear_soap_auth_error(emulator: EmulatorHandle, store: Store) -> None:
+    auth = {"username": emulator.credentials.username, "password": "not-it", "security_token": "nope"}
+    with pytest.raises(AuthError, match=r"'sf-main' failed: INVALID_LOGIN: Invalid username, password"):
+        pull(store, emulator, full=True, auth=auth, instance_url=None)
 
 
 def test_ca_bundle_wins_over_requests_ca_bundle(

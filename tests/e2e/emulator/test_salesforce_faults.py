@@ -47,7 +47,7 @@ def test_rate_limit_is_refused_request_limit_exceeded() -> None:
         with pytest.raises(SalesforceRefusedRequest) as caught:
             query_repeatedly(sf, 10)
         assert caught.value.status == 403
-        assert caught.value.content == [{"message": "TotalRequests Limit exceeded.",
+        assert caught.value.content == [{"message": "ConcurrentPerOrgLongTxn Limit exceeded.",
                                          "errorCode": "REQUEST_LIMIT_EXCEEDED"}]
         assert emulator.stats.to_json()["rate_limited"] == {"salesforce": 1}
 

@@ -23,7 +23,7 @@ def test_init_then_check(tmp_path: Path, env: dict[str, str]) -> None:
     result = runner.invoke(app, ["--config", str(config), "init"])
     assert result.exit_code == 0, result.output
     assert "# dealsync configuration" in config.read_text()
-    checked = runner.invoke(app, ["--config", str(config), "--json", "check"], env=env)
+    checked = runner.invoke(app, ["--config", str(config), "--json", "check", "--offline"], env=env)
     assert checked.exit_code == 0, checked.output
     report = json.loads(checked.stdout)
     assert [c["name"] for c in report["connections"]] == ["sf-main", "hs-main"]

@@ -22,7 +22,8 @@ Answer = tuple[Any, int, dict[str, str]]
 
 def config(**extra: Any) -> HubSpotConnection:
     return HubSpotConnection.model_validate(
-        {"name": "hs-main", "type": "hubspot", "auth": {"access_token": "pat-test"}, **extra})
+        {"name": "hs-main", "type": "hubspot", "auth": {"access_token": "pat-test"}, **extra}
+    )
 
 
 def connector(**fakes: Any) -> HubSpotConnector:
@@ -33,8 +34,13 @@ def connector(**fakes: Any) -> HubSpotConnector:
 class FakeDealsBatch:
     """Batch read and batch update over an in-memory portal; ``invalid`` ids make a whole batch 400."""
 
-    def __init__(self, store: dict[str, dict[str, str | None]], *, rejected: frozenset[str] = frozenset(),
-                 invalid: frozenset[str] = frozenset()) -> None:
+    def __init__(
+        self,
+        store: dict[str, dict[str, str | None]],
+        *,
+        rejected: frozenset[str] = frozenset(),
+        invalid: frozenset[str] = frozenset(),
+    ) -> None:
         self.store = store
         self.rejected = rejected
         self.invalid = invalid
@@ -45,11 +51,15 @@ class FakeDealsBatch:
         request = batch_read_input_simple_public_object_id
         ids = [i.id for i in request.inputs]
         self.reads.append(ids)
-        found = [NS(id=i, properties={p: self.store[i].get(p) for p in request.properties})
-                 for i in ids if i in self.store]
+        found = [
+            NS(id=i, properties={p: self.store[i].get(p) for p in request.properties}) for i in ids if i in self.store
+        ]
         missing = [i for i in ids if i not in self.store]
-        errors = [NS(category="OBJECT_NOT_FOUND", message="Could not get some DEAL objects",
-                     context={"ids": missing})] if missing else []
+        errors = (
+            [NS(category="OBJECT_NOT_FOUND", message="Could not get some DEAL objects", context={"ids": missing})]
+            if missing
+            else []
+        )
         return NS(results=found, errors=errors), 207 if errors else 200, {}
 
     def update_with_http_info(self, batch_input_simple_public_object_batch_input: Any, **_: Any) -> Answer:
@@ -57,29 +67,36 @@ class FakeDealsBatch:
         self.updates.append(inputs)
         if self.invalid & inputs.keys():
             exc = ApiException(status=400, reason="Bad Request")
-            exc.body = json.dumps({"status": "error", "category": "VALIDATION_ERROR",
-                                   "message": "Property values were not valid"})
+            exc.body = json.dumps(
+                {"status": "error", "category": "VALIDATION_ERROR", "message": "Property values were not valid"}
+            )
             raise exc
         done = [i for i in inputs if i not in self.rejected]
         for i in done:
             self.store[i].update(inputs[i])
-        errors = [NS(category="VALIDATION_ERROR", message=f"{i} refused by a validation rule", context={"ids": [i]})
-                  for i in inputs if i in self.rejected]
+        errors = [
+            NS(category="VALIDATION_ERROR", message=f"{i} refused by a validation rule", context={"ids": [i]})
+            for i in inputs
+            if i in self.rejected
+        ]
         return NS(results=[NS(id=i) for i in done], errors=errors), 207 if errors else 200, {}
 
 
 def portal(count: int = 5) -> dict[str, dict[str, str | None]]:
-    return {str(100 + i): {"dealname": f"Deal {i}", "amount": "10.00", "dealstage": "qualifiedtobuy"}
-            for i in range(count)}
+    return {
+        str(100 + i): {"dealname": f"Deal {i}", "amount": "10.00", "dealstage": "qualifiedtobuy"} for i in range(count)
+    }
 
 
 def test_apply_rereads_then_sends_only_what_changed() -> None:
     fake = FakeDealsBatch(portal())
-    results = connector(deals_batch=fake).apply([
-        FieldChange("100", "dealstage", "contractsent", expected="qualifiedtobuy"),
-        FieldChange("100", "amount", 10, expected="10.00"),  # already at the target: not sent
-        FieldChange("101", "dealname", "Renamed", expected="Deal 1"),
-    ])
+    results = connector(deals_batch=fake).apply(
+        [
+            FieldChange("100", "dealstage", "contractsent", expected="qualifiedtobuy"),
+            FieldChange("100", "amount", 10, expected="10.00"),  # already at the target: not sent
+            FieldChange("101", "dealname", "Renamed", expected="Deal 1"),
+        ]
+    )
     assert [(r.record_id, r.ok) for r in results] == [("100", True), ("101", True)]
     assert fake.reads == [["100", "101"]]
     assert fake.updates == [{"100": {"dealstage": "contractsent"}, "101": {"dealname": "Renamed"}}]
@@ -87,10 +104,12 @@ def test_apply_rereads_then_sends_only_what_changed() -> None:
 
 def test_a_record_changed_since_read_is_stale_and_not_sent() -> None:
     fake = FakeDealsBatch(portal())
-    results = connector(deals_batch=fake).apply([
-        FieldChange("100", "dealname", "Mine", expected="What I read"),
-        FieldChange("101", "dealname", "Renamed", expected="Deal 1"),
-    ])
+    results = connector(deals_batch=fake).apply(
+        [
+            FieldChange("100", "dealname", "Mine", expected="What I read"),
+            FieldChange("101", "dealname", "Renamed", expected="Deal 1"),
+        ]
+    )
     stale = results[0]
     assert (stale.ok, stale.error_code) == (False, "STALE")
     assert "'What I read'" in (stale.message or "")
@@ -158,21 +177,37 @@ class FakeDeals:
         self.calls += 1
         assert kwargs["limit"] == 100
         assert isinstance(kwargs["properties"], list)
-        results = [NS(id=i, properties={"dealname": i, "dealstage": "x", "hs_lastmodifieddate": stamp,
-                                        "createdate": stamp}, associations=None, created_at=None,
-                      updated_at=None, archived=kwargs["archived"]) for i, stamp in self.pages[index]]
+        results = [
+            NS(
+                id=i,
+                properties={"dealname": i, "dealstage": "x", "hs_lastmodifieddate": stamp, "createdate": stamp},
+                associations=None,
+                created_at=None,
+                updated_at=None,
+                archived=kwargs["archived"],
+            )
+            for i, stamp in self.pages[index]
+        ]
         token = self.tokens[index]
         paging = NS(next=NS(after=token)) if token else None
         return NS(results=results, paging=paging), 200, {}
 
 
-SCHEMA = Schema(stages={}, fields=frozenset(), multi_currency=False, corporate_currency="USD",
-                fx_rates={"USD": Decimal(1)}, write_fields={}, details={"owners": {}})
+SCHEMA = Schema(
+    stages={},
+    fields=frozenset(),
+    multi_currency=False,
+    corporate_currency="USD",
+    fx_rates={"USD": Decimal(1)},
+    write_fields={},
+    details={"owners": {}},
+)
 
 
 def test_full_pull_moves_the_cursor_only_with_the_last_page() -> None:
-    fake = FakeDeals([[("1", "2024-05-02T00:00:00Z"), ("2", "2024-01-01T00:00:00Z")],
-                      [("3", "2024-03-01T00:00:00Z")]], ["3", None])
+    fake = FakeDeals(
+        [[("1", "2024-05-02T00:00:00Z"), ("2", "2024-01-01T00:00:00Z")], [("3", "2024-03-01T00:00:00Z")]], ["3", None]
+    )
     until = datetime(2024, 6, 1, tzinfo=UTC)
     pages = list(connector(deals=fake).pull(SCHEMA, None, until))
     assert [p.cursor for p in pages] == [None, Cursor(datetime(2024, 5, 2, tzinfo=UTC), "1")]
@@ -201,7 +236,33 @@ def test_archived_sweep_yields_deleted_ids() -> None:
 
 def test_an_unknown_pipeline_in_the_filter_is_a_config_error() -> None:
     pipelines = NS(get_all_with_http_info=lambda **_: (NS(results=[NS(to_dict=lambda: {"id": "default"})]), 200, {}))
-    hub = HubSpotConnector(config(pipelines=["sales"]), apis=Apis(**{
-        name: pipelines if name == "pipelines" else None for name in Apis.__dataclass_fields__}))
+    hub = HubSpotConnector(
+        config(pipelines=["sales"]),
+        apis=Apis(**{name: pipelines if name == "pipelines" else None for name in Apis.__dataclass_fields__}),
+    )
     with pytest.raises(ConfigError, match=r"pipelines names sales.*known pipeline ids: default"):
         hub.discover()
+
+
+def test_rates_are_learned_from_deals_when_the_currencies_api_is_missing() -> None:
+    class Converting(FakeDeals):
+        def get_page_with_http_info(self, **kwargs: Any) -> Answer:
+            answer, status, headers = super().get_page_with_http_info(**kwargs)
+            for obj in answer.results:
+                obj.properties.update(
+                    {"deal_currency_code": "EUR", "amount": "100", "amount_in_home_currency": "108.50"}
+                )
+            return answer, status, headers
+
+    schema = Schema(
+        stages={},
+        fields=frozenset(),
+        multi_currency=False,
+        corporate_currency="USD",
+        fx_rates={"USD": Decimal(1)},
+        write_fields={},
+        details={"fx_source": "derived-from-deals"},
+    )
+    fake = Converting([[("1", "2024-01-01T00:00:00Z")]], [None])
+    list(connector(deals=fake).pull(schema, None, datetime(2024, 6, 1, tzinfo=UTC)))
+    assert schema.fx_rates == {"USD": Decimal(1), "EUR": Decimal("1.085")}

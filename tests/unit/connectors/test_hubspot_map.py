@@ -33,18 +33,35 @@ UTC_PLUS_10 = timezone(timedelta(hours=10))
 
 
 def stage(sid: str, order: int, probability: str, closed: bool) -> dict[str, Any]:
-    return {"id": sid, "label": sid.title(), "display_order": order,
-            "metadata": {"isClosed": "true" if closed else "false", "probability": probability}, "archived": False}
+    return {
+        "id": sid,
+        "label": sid.title(),
+        "display_order": order,
+        "metadata": {"isClosed": "true" if closed else "false", "probability": probability},
+        "archived": False,
+    }
 
 
 # stages deliberately out of order, as HubSpot sends them
 PIPELINES = [
-    {"id": "default", "label": "Sales Pipeline", "display_order": 0, "stages": [
-        stage("closedwon", 5, "1.0", True), stage("appointmentscheduled", 0, "0.2", False),
-        stage("closedlost", 6, "0.0", True), stage("contractsent", 4, "0.9", False),
-        stage("qualifiedtobuy", 1, "0.4", False)]},
-    {"id": "777", "label": "Renewals", "display_order": 1, "stages": [
-        stage("1002", 1, "0.5", False), stage("1001", 0, "0.1", False), stage("1003", 2, "1.0", True)]},
+    {
+        "id": "default",
+        "label": "Sales Pipeline",
+        "display_order": 0,
+        "stages": [
+            stage("closedwon", 5, "1.0", True),
+            stage("appointmentscheduled", 0, "0.2", False),
+            stage("closedlost", 6, "0.0", True),
+            stage("contractsent", 4, "0.9", False),
+            stage("qualifiedtobuy", 1, "0.4", False),
+        ],
+    },
+    {
+        "id": "777",
+        "label": "Renewals",
+        "display_order": 1,
+        "stages": [stage("1002", 1, "0.5", False), stage("1001", 0, "0.1", False), stage("1003", 2, "1.0", True)],
+    },
 ]
 STAGES = stage_infos(PIPELINES)
 
@@ -63,11 +80,21 @@ def context(**overrides: Any) -> MapContext:
 
 
 BASE = {
-    "dealname": "Acme - Platform", "amount": "1500.50", "closedate": "2024-03-31T00:00:00.000Z",
-    "pipeline": "default", "dealstage": "qualifiedtobuy", "createdate": "2024-01-10T09:15:30.234Z",
-    "hs_lastmodifieddate": "2024-01-15T14:22:10.456Z", "hs_object_id": "11", "hubspot_owner_id": "42",
-    "deal_currency_code": "EUR", "amount_in_home_currency": "1650.55", "hs_deal_stage_probability": "0.4",
-    "notes_last_updated": "2024-01-14T08:00:00Z", "hs_is_closed": "false", "hs_is_closed_won": "false",
+    "dealname": "Acme - Platform",
+    "amount": "1500.50",
+    "closedate": "2024-03-31T00:00:00.000Z",
+    "pipeline": "default",
+    "dealstage": "qualifiedtobuy",
+    "createdate": "2024-01-10T09:15:30.234Z",
+    "hs_lastmodifieddate": "2024-01-15T14:22:10.456Z",
+    "hs_object_id": "11",
+    "hubspot_owner_id": "42",
+    "deal_currency_code": "EUR",
+    "amount_in_home_currency": "1650.55",
+    "hs_deal_stage_probability": "0.4",
+    "notes_last_updated": "2024-01-14T08:00:00Z",
+    "hs_is_closed": "false",
+    "hs_is_closed_won": "false",
 }
 
 
@@ -233,10 +260,12 @@ def test_pipeline_filter() -> None:
 
 @pytest.mark.parametrize(
     ("owner", "name"),
-    [({"id": "1", "first_name": "Ada", "last_name": "Lovelace", "email": "ada@x.io"}, "Ada Lovelace"),
-     ({"id": "1", "first_name": "Ada", "last_name": None, "email": "ada@x.io"}, "Ada"),
-     ({"id": "1", "first_name": None, "last_name": None, "email": "ada@x.io"}, "ada@x.io"),
-     ({"id": "1"}, "1")],
+    [
+        ({"id": "1", "first_name": "Ada", "last_name": "Lovelace", "email": "ada@x.io"}, "Ada Lovelace"),
+        ({"id": "1", "first_name": "Ada", "last_name": None, "email": "ada@x.io"}, "Ada"),
+        ({"id": "1", "first_name": None, "last_name": None, "email": "ada@x.io"}, "ada@x.io"),
+        ({"id": "1"}, "1"),
+    ],
 )
 def test_owner_name(owner: dict[str, Any], name: str) -> None:
     assert owner_name(owner) == name
@@ -244,23 +273,28 @@ def test_owner_name(owner: dict[str, Any], name: str) -> None:
 
 @pytest.mark.parametrize(
     ("definition", "writable"),
-    [({"name": "x", "calculated": False, "modification_metadata": {"read_only_value": False}}, True),
-     ({"name": "x", "calculated": True, "modification_metadata": {"read_only_value": False}}, False),
-     ({"name": "x", "calculated": False, "modification_metadata": {"read_only_value": True}}, False),
-     ({"name": "x", "archived": True}, False),
-     ({"name": "x"}, True)],
+    [
+        ({"name": "x", "calculated": False, "modification_metadata": {"read_only_value": False}}, True),
+        ({"name": "x", "calculated": True, "modification_metadata": {"read_only_value": False}}, False),
+        ({"name": "x", "calculated": False, "modification_metadata": {"read_only_value": True}}, False),
+        ({"name": "x", "archived": True}, False),
+        ({"name": "x"}, True),
+    ],
 )
 def test_is_writable(definition: dict[str, Any], writable: bool) -> None:
     assert is_writable(definition) is writable
 
 
 def test_fx_rates_home_units_per_unit() -> None:
-    rates = fx_rates("USD", [
-        {"fromCurrencyCode": "EUR", "toCurrencyCode": "USD", "conversionRate": 1.086957},
-        {"fromCurrencyCode": "USD", "toCurrencyCode": "JPY", "conversionRate": "150"},
-        {"fromCurrencyCode": "GBP", "toCurrencyCode": "USD", "conversionRate": 0},
-        {"fromCurrencyCode": "CAD", "toCurrencyCode": "USD", "conversionRate": "n/a"},
-    ])
+    rates = fx_rates(
+        "USD",
+        [
+            {"fromCurrencyCode": "EUR", "toCurrencyCode": "USD", "conversionRate": 1.086957},
+            {"fromCurrencyCode": "USD", "toCurrencyCode": "JPY", "conversionRate": "150"},
+            {"fromCurrencyCode": "GBP", "toCurrencyCode": "USD", "conversionRate": 0},
+            {"fromCurrencyCode": "CAD", "toCurrencyCode": "USD", "conversionRate": "n/a"},
+        ],
+    )
     assert rates["USD"] == 1
     assert rates["EUR"] == Decimal("1.086957")
     assert rates["JPY"] == 1 / Decimal(150)
@@ -270,10 +304,12 @@ def test_fx_rates_home_units_per_unit() -> None:
 
 @pytest.mark.parametrize(
     ("props", "rate"),
-    [({"amount": "100", "amount_in_home_currency": "108.7"}, Decimal("1.087")),
-     ({"amount": "0", "amount_in_home_currency": "0"}, None),
-     ({"amount": "", "amount_in_home_currency": "5"}, None),
-     ({"amount": "x", "amount_in_home_currency": "5"}, None)],
+    [
+        ({"amount": "100", "amount_in_home_currency": "108.7"}, Decimal("1.087")),
+        ({"amount": "0", "amount_in_home_currency": "0"}, None),
+        ({"amount": "", "amount_in_home_currency": "5"}, None),
+        ({"amount": "x", "amount_in_home_currency": "5"}, None),
+    ],
 )
 def test_implied_rate(props: dict[str, str], rate: Decimal | None) -> None:
     assert implied_rate(props) == rate
@@ -299,9 +335,17 @@ def test_read_properties_adds_the_health_score_once() -> None:
 
 @pytest.mark.parametrize(
     ("value", "wire"),
-    [(None, ""), (True, "true"), (72, "72"), (Decimal("72.50"), "72.50"), (1.5, "1.5"), ("proposal", "proposal"),
-     (Stage.PROPOSAL, "proposal"), (date(2024, 3, 31), "1711843200000"),
-     (datetime(2024, 3, 31, 1, tzinfo=UTC), "1711846800000")],
+    [
+        (None, ""),
+        (True, "true"),
+        (72, "72"),
+        (Decimal("72.50"), "72.50"),
+        (1.5, "1.5"),
+        ("proposal", "proposal"),
+        (Stage.PROPOSAL, "proposal"),
+        (date(2024, 3, 31), "1711843200000"),
+        (datetime(2024, 3, 31, 1, tzinfo=UTC), "1711846800000"),
+    ],
 )
 def test_to_wire(value: Any, wire: str) -> None:
     assert to_wire(value) == wire
@@ -309,11 +353,23 @@ def test_to_wire(value: Any, wire: str) -> None:
 
 @pytest.mark.parametrize(
     ("current", "expected", "same"),
-    [(None, None, True), ("", None, True), ("5", None, False), (None, "x", False),
-     ("1500.00", Decimal(1500), True), ("1500.00", 1500, True), ("1500.01", Decimal(1500), False),
-     ("abc", Decimal(1), False), ("true", True, True), ("false", True, False),
-     ("2024-03-31T00:00:00.000Z", date(2024, 3, 31), True), ("2024-03-30T00:00:00.000Z", date(2024, 3, 31), False),
-     ("1711843200000", datetime(2024, 3, 31, tzinfo=UTC), True), ("Acme ", "Acme", True), ("Acme", "Beta", False)],
+    [
+        (None, None, True),
+        ("", None, True),
+        ("5", None, False),
+        (None, "x", False),
+        ("1500.00", Decimal(1500), True),
+        ("1500.00", 1500, True),
+        ("1500.01", Decimal(1500), False),
+        ("abc", Decimal(1), False),
+        ("true", True, True),
+        ("false", True, False),
+        ("2024-03-31T00:00:00.000Z", date(2024, 3, 31), True),
+        ("2024-03-30T00:00:00.000Z", date(2024, 3, 31), False),
+        ("1711843200000", datetime(2024, 3, 31, tzinfo=UTC), True),
+        ("Acme ", "Acme", True),
+        ("Acme", "Beta", False),
+    ],
 )
 def test_same_value(current: str | None, expected: Any, same: bool) -> None:
     assert same_value(current, expected) is same

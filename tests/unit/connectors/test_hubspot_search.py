@@ -12,8 +12,13 @@ from dealsync.connectors.hubspot_search import MODIFIED, OBJECT_ID, AfterTokens,
 from dealsync.errors import FatalError
 
 PROPS = ["dealname", MODIFIED]
-OPS = {"EQ": lambda a, b: a == b, "GT": lambda a, b: a > b, "GTE": lambda a, b: a >= b,
-       "LT": lambda a, b: a < b, "LTE": lambda a, b: a <= b}
+OPS = {
+    "EQ": lambda a, b: a == b,
+    "GT": lambda a, b: a > b,
+    "GTE": lambda a, b: a >= b,
+    "LT": lambda a, b: a < b,
+    "LTE": lambda a, b: a <= b,
+}
 
 
 class SearchCapExceeded(Exception):
@@ -39,10 +44,13 @@ class FakeSearch:
         assert limit <= 200
         if after + limit > 10_000:
             raise SearchCapExceeded
-        found = [d for d in self.deals if all(
-            OPS[f["operator"]](self.value(d, f["propertyName"]), int(f["value"])) for f in group["filters"])]
+        found = [
+            d
+            for d in self.deals
+            if all(OPS[f["operator"]](self.value(d, f["propertyName"]), int(f["value"])) for f in group["filters"])
+        ]
         found.sort(key=lambda d: (self.value(d, sort["propertyName"]), self.rng.random()))
-        return [Hit(d, self.deals[d], {"id": d}) for d in found[after:after + limit]]
+        return [Hit(d, self.deals[d], {"id": d}) for d in found[after : after + limit]]
 
 
 def read_all(search: FakeSearch, lower: int, upper: int, **kwargs: Any) -> list[Hit]:
@@ -134,9 +142,14 @@ def test_query_shape() -> None:
     search = FakeSearch({"1": 5})
     read_all(search, 3, 9)
     (body,) = search.bodies
-    assert body["filterGroups"] == [{"filters": [
-        {"propertyName": MODIFIED, "operator": "GTE", "value": "3"},
-        {"propertyName": MODIFIED, "operator": "LTE", "value": "9"}]}]
+    assert body["filterGroups"] == [
+        {
+            "filters": [
+                {"propertyName": MODIFIED, "operator": "GTE", "value": "3"},
+                {"propertyName": MODIFIED, "operator": "LTE", "value": "9"},
+            ]
+        }
+    ]
     assert body["sorts"] == [{"propertyName": MODIFIED, "direction": "ASCENDING"}]
     assert body["limit"] == 200
     assert body["properties"] == PROPS

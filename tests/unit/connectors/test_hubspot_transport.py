@@ -74,8 +74,9 @@ class FakeSend:
 
 
 def transport(time: FakeTime, *, exchange: Exchange | None = None, limit: int = 100) -> Transport:
-    tokens = TokenSource("hs-main", static_token=None if exchange else SecretStr(SECRET), exchange=exchange,
-                         clock=time.clock)
+    tokens = TokenSource(
+        "hs-main", static_token=None if exchange else SecretStr(SECRET), exchange=exchange, clock=time.clock
+    )
     return Transport(
         "hs-main",
         tokens=tokens,
@@ -116,8 +117,11 @@ def test_missing_expires_in_uses_hubspots_default_lifetime() -> None:
 
 
 def test_a_refused_refresh_is_an_auth_error_that_says_what_to_do() -> None:
-    refused = Refused("HubSpot (hs-main) answered 400 BAD_REFRESH_TOKEN: missing or unknown refresh token",
-                      status=400, category="BAD_REFRESH_TOKEN")
+    refused = Refused(
+        "HubSpot (hs-main) answered 400 BAD_REFRESH_TOKEN: missing or unknown refresh token",
+        status=400,
+        category="BAD_REFRESH_TOKEN",
+    )
     tokens = TokenSource("hs-main", exchange=Exchange(failure=refused), clock=FakeTime().clock)
     with pytest.raises(AuthError, match=r"BAD_REFRESH_TOKEN.*connections\[hs-main\]\.auth\.refresh_token"):
         tokens.token()
@@ -138,8 +142,11 @@ def test_exactly_one_mode() -> None:
 
 # -- transport: auth --------------------------------------------------------------------------------------------
 
-EXPIRED = {"status": "error", "message": "The OAuth token used to make this call expired 0 day(s) ago.",
-           "category": "EXPIRED_AUTHENTICATION"}
+EXPIRED = {
+    "status": "error",
+    "message": "The OAuth token used to make this call expired 0 day(s) ago.",
+    "category": "EXPIRED_AUTHENTICATION",
+}
 
 
 def test_static_token_401_is_an_auth_error_at_once() -> None:
@@ -190,8 +197,12 @@ def test_unauthenticated_calls_send_no_token() -> None:
 
 # -- transport: limits and retries ------------------------------------------------------------------------------
 
-TEN_SECONDLY = {"status": "error", "message": "You have reached your ten_secondly_rolling limit.",
-                "errorType": "RATE_LIMIT", "policyName": "TEN_SECONDLY_ROLLING"}
+TEN_SECONDLY = {
+    "status": "error",
+    "message": "You have reached your ten_secondly_rolling limit.",
+    "errorType": "RATE_LIMIT",
+    "policyName": "TEN_SECONDLY_ROLLING",
+}
 SECONDLY = {"status": "error", "message": "You have reached your secondly limit.", "policyName": "SECONDLY"}
 
 
@@ -314,7 +325,6 @@ def test_settle_moves_a_stamp_that_is_not_the_newest() -> None:
     limiter.settle(12345.0)  # unknown stamps are ignored
     time.now += 8.5
     assert limiter.delay() == pytest.approx(10 + limiter.margin - 8.5 - 1)
-
 
 
 def test_a_short_retry_after_is_not_stretched_to_the_whole_window() -> None:

@@ -29,6 +29,7 @@ from dealsync.emulator.salesforce.auth import token_response
 from dealsync.emulator.salesforce.bulk import BulkQueryJobs
 from dealsync.emulator.salesforce.composite import RejectionCodes, update_collection
 from dealsync.emulator.salesforce.errors import (
+    CONCURRENT_LIMIT_MESSAGE,
     LIMIT_MESSAGE,
     SESSION_MESSAGE,
     SalesforceError,
@@ -39,6 +40,7 @@ from dealsync.emulator.salesforce.errors import (
 from dealsync.emulator.salesforce.query import QueryService, batch_size
 from dealsync.emulator.salesforce.records import full_record
 from dealsync.emulator.salesforce.schema import ObjectDef, OrgSchema
+from dealsync.emulator.salesforce.soap import SOAP_PATH, soap_login
 from dealsync.emulator.salesforce.writes import (
     apply_changes,
     convert_changes,
@@ -152,6 +154,8 @@ class SalesforceApp:
     def endpoint_key(self, request: Request) -> str:
         if request.path == TOKEN_PATH:
             return f"{request.method} oauth2/token"
+        if SOAP_PATH.match(request.path):
+            return f"{request.method} soap/login"
         parsed = _split(request.path)
         if parsed is None:
             return f"{request.method} {'versions' if _is_versions(request.path) else 'unknown'}"
@@ -166,14 +170,14 @@ class SalesforceApp:
         return f"{request.method} {label}"
 
     def is_public(self, request: Request) -> bool:
-        return request.path == TOKEN_PATH or _is_versions(request.path)
+        return request.path == TOKEN_PATH or _is_versions(request.path) or bool(SOAP_PATH.match(request.path))
 
     def is_search(self, request: Request) -> bool:  # noqa: ARG002 - protocol signature
         return False
 
     def render_fault(self, action: FaultAction, request: Request) -> Response:  # noqa: ARG002
         if action.kind is FaultKind.RATE_LIMIT:
-            return error_response(403, "REQUEST_LIMIT_EXCEEDED", LIMIT_MESSAGE)
+            return error_response(403, "REQUEST_LIMIT_EXCEEDED", CONCURRENT_LIMIT_MESSAGE)
         if action.kind in (FaultKind.EXPIRED_SESSION, FaultKind.UNAUTHENTICATED):
             return error_response(401, "INVALID_SESSION_ID", SESSION_MESSAGE)
         if action.status in (502, 503):
@@ -189,6 +193,9 @@ class SalesforceApp:
         try:
             if request.path == TOKEN_PATH:
                 return token_response(request, self.backend.tokens, org, self.instance_url)
+            soap = SOAP_PATH.match(request.path)
+            if soap is not None and request.method == "POST":
+                return soap_login(request, self.backend.tokens, org, self.instance_url, soap.group(1))
             if _is_versions(request.path):
                 return json_response(versions())
             self._spend_api_call(org)

@@ -12,7 +12,10 @@ from dealsync.emulator.wsgi import json_response
 
 NOT_FOUND_MESSAGE = "The requested resource does not exist"
 SESSION_MESSAGE = "Session expired or invalid"
-LIMIT_MESSAGE = "TotalRequests Limit exceeded."
+LIMIT_MESSAGE = "TotalRequests Limit exceeded."  # the 24-hour allocation is used up
+# Too many concurrent long-running requests: the same error code, but it clears in seconds.
+# https://developer.salesforce.com/docs/atlas.en-us.salesforce_app_limits_cheatsheet.meta/salesforce_app_limits_cheatsheet/salesforce_app_limits_platform_api.htm
+CONCURRENT_LIMIT_MESSAGE = "ConcurrentPerOrgLongTxn Limit exceeded."
 
 
 class SalesforceError(Exception):

@@ -39,16 +39,23 @@ DISCOVERY = {  # the fixed discovery calls (the emulator has no account-info end
 
 def config(handle: EmulatorHandle, *, oauth: bool = False, **extra: Any) -> HubSpotConnection:
     credentials = handle.credentials
-    auth = ({"client_id": credentials.client_id, "client_secret": credentials.client_secret,
-             "refresh_token": credentials.refresh_token} if oauth else {"access_token": credentials.hubspot_token})
+    auth = (
+        {
+            "client_id": credentials.client_id,
+            "client_secret": credentials.client_secret,
+            "refresh_token": credentials.refresh_token,
+        }
+        if oauth
+        else {"access_token": credentials.hubspot_token}
+    )
     return HubSpotConnection.model_validate(
-        {"name": "hs-main", "type": "hubspot", "base_url": handle.hubspot_url, "auth": auth, **extra})
+        {"name": "hs-main", "type": "hubspot", "base_url": handle.hubspot_url, "auth": auth, **extra}
+    )
 
 
 @contextmanager
 def connected(handle: EmulatorHandle, **kwargs: Any) -> Iterator[HubSpotConnector]:
-    connector = HubSpotConnector(config(handle, oauth=kwargs.pop("oauth", False)), retry_policy=FAST_RETRY,
-                                 **kwargs)
+    connector = HubSpotConnector(config(handle, oauth=kwargs.pop("oauth", False)), retry_policy=FAST_RETRY, **kwargs)
     try:
         yield connector
     finally:
@@ -99,6 +106,8 @@ def test_full_pull_matches_the_portal_field_by_field(emulator: EmulatorHandle) -
         assert deal.crm_stage_id == props["dealstage"]
         assert deal.close_date == parse_date(props.get("closedate"))
         assert deal.account_name == expected_account(emulator, deal_id)
+        owner = portal.owners[str(props["hubspot_owner_id"])]
+        assert deal.owner == f"{owner['firstName']} {owner['lastName']}"
         meta = closed[props["dealstage"]]
         won = meta["isClosed"] == "true" and Decimal(meta["probability"]) == 1
         lost = meta["isClosed"] == "true" and not won
@@ -129,7 +138,8 @@ def test_discovery(emulator: EmulatorHandle) -> None:
     assert schema.corporate_currency == portal.home_currency
     assert schema.multi_currency
     assert {k: float(v) for k, v in schema.fx_rates.items() if k != portal.home_currency} == pytest.approx(
-        {k: v for k, v in portal.exchange_rates.items() if k != portal.home_currency})
+        {k: v for k, v in portal.exchange_rates.items() if k != portal.home_currency}
+    )
     assert set(schema.pipelines) == {p["id"] for p in portal.pipelines}
     assert schema.stages["closedwon"].is_won
     assert schema.stages["closedlost"].is_closed
@@ -167,9 +177,12 @@ def test_incremental_pull_reads_only_what_changed(fresh_emulator: EmulatorHandle
         assert all(r.ok for r in results)
         by_person = sorted(deals)[-3:]
         for deal_id in by_person:  # a person edits in the UI (here: a plain PATCH)
-            answer = requests.patch(f"{handle.hubspot_url}/crm/v3/objects/deals/{deal_id}", timeout=10,
-                                    json={"properties": {"amount": "4242"}},
-                                    headers={"Authorization": f"Bearer {handle.credentials.hubspot_token}"})
+            answer = requests.patch(
+                f"{handle.hubspot_url}/crm/v3/objects/deals/{deal_id}",
+                timeout=10,
+                json={"properties": {"amount": "4242"}},
+                headers={"Authorization": f"Bearer {handle.credentials.hubspot_token}"},
+            )
             assert answer.status_code == 200
         before = Counter(handle.stats.requests)
         until = datetime.now(UTC)
@@ -210,9 +223,18 @@ def test_archived_sweep(fresh_emulator: EmulatorHandle) -> None:
 
 def test_writes_health_score_and_stage_in_batches(fresh_emulator: EmulatorHandle) -> None:
     handle = fresh_emulator
-    created = requests.post(f"{handle.hubspot_url}/crm/v3/properties/deals", timeout=10, json={
-        "name": "dealsync_health_score", "label": "Dealsync health score", "type": "number", "fieldType": "number",
-        "groupName": "dealinformation"}, headers={"Authorization": f"Bearer {handle.credentials.hubspot_token}"})
+    created = requests.post(
+        f"{handle.hubspot_url}/crm/v3/properties/deals",
+        timeout=10,
+        json={
+            "name": "dealsync_health_score",
+            "label": "Dealsync health score",
+            "type": "number",
+            "fieldType": "number",
+            "groupName": "dealinformation",
+        },
+        headers={"Authorization": f"Bearer {handle.credentials.hubspot_token}"},
+    )
     assert created.status_code == 201
     with connected(handle) as hub:
         schema = hub.discover()
@@ -239,6 +261,26 @@ def test_writes_health_score_and_stage_in_batches(fresh_emulator: EmulatorHandle
     assert reread[0].account_name == expected_account(handle, ids[0])
 
 
+def test_partial_batch_failures_fail_only_their_records() -> None:
+    settings = FaultSettings(profile="partial-failure", reject_rate=0.1, seed=21)
+    with run_emulator(deals=300, seed=21, fault_settings=settings) as handle, connected(handle) as hub:
+        schema = hub.discover()
+        deals = all_deals(list(hub.pull(schema, None, datetime.now(UTC))))
+        ids = sorted(i for i, d in deals.items() if d.pipeline == "default")[:120]
+        changes = [FieldChange(i, "dealname", f"{deals[i].name} (v2)", expected=deals[i].name) for i in ids]
+        changes[7] = FieldChange(ids[7], "dealstage", "no-such-stage", expected=deals[ids[7]].crm_stage_id)
+        results = {r.record_id: r for r in hub.apply(changes)}
+        portal = handle.state.hubspot
+    failed = {i for i, r in results.items() if not r.ok}
+    assert results[ids[7]].error_code == "VALIDATION_ERROR"
+    assert "no-such-stage" in (results[ids[7]].message or "")
+    assert len(failed) > 2  # the injected rejections, each with HubSpot's reason
+    assert all(results[i].error_code and results[i].message for i in failed)
+    for change in changes:
+        now = portal.deals[change.record_id].properties[change.field]
+        assert (now == change.value) is results[change.record_id].ok
+
+
 def test_oauth_mode_refreshes_before_expiry(fresh_emulator: EmulatorHandle) -> None:
     offset = [0.0]
     before = Counter(fresh_emulator.stats.requests)
@@ -263,18 +305,29 @@ def test_oauth_mode_survives_expired_tokens() -> None:
 
 def test_static_token_expiry_is_a_clear_auth_error() -> None:
     settings = FaultSettings(profile="expired-session", expire_after=2, seed=3)
-    with (run_emulator(deals=50, seed=3, fault_settings=settings) as handle, connected(handle) as hub,
-          pytest.raises(AuthError, match=r"hs-main.*auth\.access_token") as caught):
+    with (
+        run_emulator(deals=50, seed=3, fault_settings=settings) as handle,
+        connected(handle) as hub,
+        pytest.raises(AuthError, match=r"hs-main.*auth\.access_token") as caught,
+    ):
         hub.discover()
     assert handle.credentials.hubspot_token not in str(caught.value)
 
 
 def test_bad_refresh_token_is_a_clear_auth_error(fresh_emulator: EmulatorHandle) -> None:
     credentials = fresh_emulator.credentials
-    bad = HubSpotConnection.model_validate({
-        "name": "hs-main", "type": "hubspot", "base_url": fresh_emulator.hubspot_url,
-        "auth": {"client_id": credentials.client_id, "client_secret": credentials.client_secret,
-                 "refresh_token": "revoked-refresh-token"}})
+    bad = HubSpotConnection.model_validate(
+        {
+            "name": "hs-main",
+            "type": "hubspot",
+            "base_url": fresh_emulator.hubspot_url,
+            "auth": {
+                "client_id": credentials.client_id,
+                "client_secret": credentials.client_secret,
+                "refresh_token": "revoked-refresh-token",
+            },
+        }
+    )
     hub = HubSpotConnector(bad, retry_policy=FAST_RETRY)
     with pytest.raises(AuthError, match=r"BAD_REFRESH_TOKEN.*auth\.refresh_token") as caught:
         hub.discover()
@@ -284,8 +337,13 @@ def test_bad_refresh_token_is_a_clear_auth_error(fresh_emulator: EmulatorHandle)
 
 def test_no_429_at_full_speed_under_the_rate_limit_profile() -> None:
     limit = 20
-    settings = FaultSettings(profile="rate-limit", hubspot_window_limit=limit, hubspot_window_seconds=1.0,
-                             hubspot_search_per_second=5, seed=5)
+    settings = FaultSettings(
+        profile="rate-limit",
+        hubspot_window_limit=limit,
+        hubspot_window_seconds=1.0,
+        hubspot_search_per_second=5,
+        seed=5,
+    )
     with run_emulator(deals=3000, seed=5, fault_settings=settings) as handle, connected(handle) as hub:
         stamps: list[float] = []
         take = hub.transport.limiter.take
@@ -324,8 +382,9 @@ def pull_everything(handle: EmulatorHandle) -> tuple[Schema, dict[str, Deal], Hu
 
 
 def test_flaky_pull_ends_with_the_same_deals_as_a_fault_free_one() -> None:
-    flaky = FaultSettings(profile="flaky", seed=13, server_error_rate=0.15, drop_rate=0.1, slow_rate=0.05,
-                          slow_seconds=0.05)
+    flaky = FaultSettings(
+        profile="flaky", seed=13, server_error_rate=0.15, drop_rate=0.1, slow_rate=0.05, slow_seconds=0.05
+    )
     with run_emulator(deals=2000, seed=13) as calm:
         schema, expected, _ = pull_everything(calm)
     with run_emulator(deals=2000, seed=13, fault_settings=flaky) as rough:
