@@ -25,11 +25,27 @@ from urllib3.util.retry import Retry
 
 SF_TOKEN = "emulator-sf-session-token"  # noqa: S105 - the emulator's public fixed token
 HS_TOKEN = "emulator-hs-private-app-token"  # noqa: S105
-SF_FIELDS = ("Id, Name, AccountId, Account.Name, Amount, CurrencyIsoCode, StageName, Probability, CloseDate, OwnerId, "
-             "CreatedDate, LastModifiedDate, SystemModstamp, LastActivityDate, IsDeleted, IsClosed, IsWon")
-HS_PROPERTIES = ["dealname", "amount", "closedate", "pipeline", "dealstage", "createdate", "hs_lastmodifieddate",
-                 "hs_object_id", "hubspot_owner_id", "deal_currency_code", "amount_in_home_currency",
-                 "hs_deal_stage_probability", "notes_last_updated", "hs_is_closed", "hs_is_closed_won"]
+SF_FIELDS = (
+    "Id, Name, AccountId, Account.Name, Amount, CurrencyIsoCode, StageName, Probability, CloseDate, OwnerId, "
+    "CreatedDate, LastModifiedDate, SystemModstamp, LastActivityDate, IsDeleted, IsClosed, IsWon"
+)
+HS_PROPERTIES = [
+    "dealname",
+    "amount",
+    "closedate",
+    "pipeline",
+    "dealstage",
+    "createdate",
+    "hs_lastmodifieddate",
+    "hs_object_id",
+    "hubspot_owner_id",
+    "deal_currency_code",
+    "amount_in_home_currency",
+    "hs_deal_stage_probability",
+    "notes_last_updated",
+    "hs_is_closed",
+    "hs_is_closed_won",
+]
 
 
 @dataclass
@@ -57,8 +73,9 @@ def hubspot_pages(url: str) -> Iterator[list[object]]:
     client = HubSpot(access_token=HS_TOKEN, host=url, retry=Retry(total=3, backoff_factor=0.2))
     after = None
     while True:
-        page = client.crm.deals.basic_api.get_page(limit=100, after=after, properties=HS_PROPERTIES,
-                                                   associations=["companies"], archived=False)
+        page = client.crm.deals.basic_api.get_page(
+            limit=100, after=after, properties=HS_PROPERTIES, associations=["companies"], archived=False
+        )
         yield page.results
         if page.paging is None or page.paging.next is None:
             return
@@ -79,8 +96,12 @@ def run(sf_url: str, hs_url: str, ca_bundle: str) -> dict[str, dict[str, float]]
     out = {}
     for name, pages in (("salesforce", salesforce_pages(sf_url, ca_bundle)), ("hubspot", hubspot_pages(hs_url))):
         count = timed(pages)
-        out[name] = {"records": count.records, "pages": count.pages, "seconds": round(count.seconds, 3),
-                     "pages_per_second": round(count.pages / count.seconds, 1) if count.seconds else 0.0}
+        out[name] = {
+            "records": count.records,
+            "pages": count.pages,
+            "seconds": round(count.seconds, 3),
+            "pages_per_second": round(count.pages / count.seconds, 1) if count.seconds else 0.0,
+        }
     return out
 
 

@@ -29,8 +29,13 @@ def bare_salesforce(url: str, ca: str) -> int:
     session = requests.Session()
     session.trust_env = False
     headers = {"Authorization": f"Bearer {SF_TOKEN}", "Sforce-Query-Options": "batchSize=2000"}
-    body = session.get(f"{url}/services/data/v60.0/query", params={"q": f"SELECT {SF_FIELDS} FROM Opportunity"},  # noqa: S608
-                       headers=headers, verify=ca, timeout=60).json()
+    body = session.get(
+        f"{url}/services/data/v60.0/query",
+        params={"q": f"SELECT {SF_FIELDS} FROM Opportunity"},  # noqa: S608
+        headers=headers,
+        verify=ca,
+        timeout=60,
+    ).json()
     pages = 1
     while not body["done"]:
         body = session.get(url + body["nextRecordsUrl"], headers=headers, verify=ca, timeout=60).json()
@@ -59,7 +64,9 @@ def main() -> None:
         ca = str(h.ca_bundle)
         results = {
             "deals_per_crm": args.deals,
-            "salesforce_2000_record_pages_per_s_client": rate(lambda: sum(1 for _ in salesforce_pages(h.salesforce_url, ca))),
+            "salesforce_2000_record_pages_per_s_client": rate(
+                lambda: sum(1 for _ in salesforce_pages(h.salesforce_url, ca))
+            ),
             "salesforce_2000_record_pages_per_s_bare_http": rate(lambda: bare_salesforce(h.salesforce_url, ca)),
             "hubspot_100_deal_pages_per_s_client": rate(lambda: sum(1 for _ in hubspot_pages(h.hubspot_url))),
             "hubspot_100_deal_pages_per_s_bare_http": rate(lambda: bare_hubspot(h.hubspot_url)),

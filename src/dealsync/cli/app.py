@@ -47,3 +47,7 @@ app.add_typer(emulator_cmd.emulator_app, name="emulator")
 
 def main() -> None:
     app()
+
+
+if __name__ == "__main__":
+    main()

@@ -57,7 +57,7 @@ from dealsync.connectors.hubspot_map import (
 from dealsync.connectors.hubspot_search import MODIFIED, AfterTokens, Hit, count_query, modified_between
 from dealsync.connectors.hubspot_transport import Send, Transport, WindowLimiter
 from dealsync.connectors.retry import RetryPolicy
-from dealsync.errors import ConfigError, FatalError
+from dealsync.errors import ConfigError, FatalError, RetryableError
 from dealsync.logging import get_logger
 
 LIST_LIMIT = 100
@@ -386,19 +386,35 @@ class HubSpotConnector:
             by_record.setdefault(change.record_id, {})[change.field] = change
         results: dict[str, WriteResult] = {}
         for chunk in _chunks(list(by_record), BATCH_LIMIT):
-            fields = sorted({f for rid in chunk for f in by_record[rid]})
-            current = {str(o.id): dict(o.properties or {}) for o in sdk.objects(self._batch_read(chunk, fields))}
-            updates: dict[str, dict[str, str]] = {}
-            for rid in chunk:
-                verdict = _check(rid, by_record[rid], current.get(rid))
-                if isinstance(verdict, WriteResult):
-                    results[rid] = verdict
-                elif verdict:
-                    updates[rid] = verdict
-                else:
-                    results[rid] = WriteResult(rid, ok=True)  # already holds every target value
-            results.update(self._update(updates))
+            try:
+                results.update(self._apply_chunk(chunk, by_record))
+            except (RetryableError, Refused) as exc:
+                # HubSpot unreachable after every retry, or the write refused whole (a missing scope): keep what
+                # earlier batches wrote, report the rest with the reason, and send nothing more.
+                code = exc.code if isinstance(exc, RetryableError) else exc.category
+                for rid in by_record:
+                    results.setdefault(rid, WriteResult(rid, False, code or "UNAVAILABLE", f"not written: {exc}"))
+                break
         return [results[rid] for rid in by_record]
+
+    def _apply_chunk(
+        self, chunk: list[str], by_record: Mapping[str, Mapping[str, FieldChange]]
+    ) -> dict[str, WriteResult]:
+        """Re-read up to 100 records, refuse the stale ones, send the rest in one batch update."""
+        fields = sorted({f for rid in chunk for f in by_record[rid]})
+        current = {str(o.id): dict(o.properties or {}) for o in sdk.objects(self._batch_read(chunk, fields))}
+        results: dict[str, WriteResult] = {}
+        updates: dict[str, dict[str, str]] = {}
+        for rid in chunk:
+            verdict = _check(rid, by_record[rid], current.get(rid))
+            if isinstance(verdict, WriteResult):
+                results[rid] = verdict
+            elif verdict:
+                updates[rid] = verdict
+            else:
+                results[rid] = WriteResult(rid, ok=True)  # already holds every target value
+        results.update(self._update(updates))
+        return results
 
     def _batch_read(self, ids: list[str], properties: list[str]) -> Any:
         return self._send(

@@ -7,73 +7,30 @@ counts a request when it arrives, which is after we send it and before we hear b
 (or earlier, while a second limiter made us wait) would free its slot before the server's does whenever the
 request was delayed on the way, and the next request would meet a 429. A stamp at the response never can.
 
-Search requests count against both the search limit (5 per second) and the general rolling window, as the
-emulator (and, for private apps, HubSpot) counts them. The SDK is built with urllib3 retries off, so
-:func:`~dealsync.connectors.retry.call_with_retry` is the only retry layer.
+Search requests count against both the search limit (5 per second) and the general rolling window: the
+emulator counts them in both, and HubSpot's documentation is unclear on it, so counting both is the safe side.
+The SDK is built with urllib3 retries off, so :func:`~dealsync.connectors.retry.call_with_retry` is the only
+retry layer.
 """
 
 from __future__ import annotations
 
 import time
-from collections import deque
 from collections.abc import Callable, Sequence
 from typing import Any
 
 from dealsync.connectors.base import PullStats
 from dealsync.connectors.hubspot_auth import TokenSource, static_token_refused, still_refused
 from dealsync.connectors.hubspot_errors import RateLimited, Unauthorized, may_resend, translate
-from dealsync.connectors.ratelimit import RollingWindowLimiter, update_from_hubspot_headers
+from dealsync.connectors.ratelimit import MIN_SLEEP, RollingWindowLimiter, update_from_hubspot_headers
 from dealsync.connectors.retry import RetryPolicy, call_with_retry
 from dealsync.errors import AuthError, FatalError, RetryableError
 
 Send = Callable[[dict[str, Any]], Any]  # SDK kwargs (auth, timeout) -> (data, status, headers)
 REQUEST_TIMEOUT = (10.0, 60.0)  # (connect, read) seconds
-MIN_SLEEP = 0.001
 
 
-class WindowLimiter(RollingWindowLimiter):
-    """A :class:`RollingWindowLimiter` that can wait without taking a slot, and move a slot's stamp later."""
-
-    def delay(self) -> float:
-        """Seconds until one more request fits (0 when it fits now)."""
-        with self._lock:
-            return max(0.0, self._delay(self._clock()))
-
-    def take(self) -> float:
-        """Record a request now; returns its stamp for :meth:`settle`."""
-        with self._lock:
-            stamp = self._clock()
-            self._sent.append(stamp)
-            return stamp
-
-    def penalise(self, seconds: float) -> None:
-        """Hold the window full for ``seconds``, keeping stamps in time order.
-
-        The base class appends the penalty stamps behind newer real ones; its delay keys on the leftmost stamp,
-        so a ``Retry-After: 1`` would be stretched to the whole 10 s window. Sorted, the penalty stamps expire
-        first, exactly ``seconds`` from now.
-        """
-        with self._lock:
-            until = self._clock() + seconds - self.window - self.margin
-            missing = max(0, self.limit - len(self._sent))
-            self._sent = deque(sorted([*self._sent, *([until] * missing)]))
-
-    def settle(self, stamp: float) -> None:
-        """Move the slot stamped ``stamp`` to now, when the response has arrived.
-
-        HubSpot counts a request when it arrives, somewhere between our send and its response; stamping at the
-        response is never early, whatever the network or the server's scheduling delays it by.
-        """
-        with self._lock:
-            now = self._clock()
-            if self._sent and self._sent[-1] == stamp:
-                self._sent[-1] = now
-                return
-            try:
-                self._sent.remove(stamp)
-            except ValueError:
-                return
-            self._sent.append(now)  # now is the newest stamp: the deque stays in time order
+WindowLimiter = RollingWindowLimiter  # the HubSpot name for the shared limiter
 
 
 def acquire_all(limiters: Sequence[WindowLimiter], sleep: Callable[[float], None]) -> tuple[float, list[float]]:
@@ -83,7 +40,7 @@ def acquire_all(limiters: Sequence[WindowLimiter], sleep: Callable[[float], None
         delay = max((limiter.delay() for limiter in limiters), default=0.0)
         if delay <= 0:
             return waited, [limiter.take() for limiter in limiters]
-        delay = max(delay, MIN_SLEEP)  # float rounding can leave a sliver of a delay; never spin on it
+        delay = max(delay, MIN_SLEEP)
         sleep(delay)
         waited += delay
 
@@ -180,7 +137,7 @@ class Transport:
         elif error.retry_after is not None:
             self.limiter.penalise(error.retry_after)
         else:
-            # Someone else shares the quota: treat the window as full now; a slot frees when our oldest goes.
+            # Someone else shares the quota and no Retry-After says when it frees: hold a whole window.
             self.limiter.penalise(self.limiter.window)
             error.retry_after = self.limiter.delay()
         self.stats.rate_limit_wait_seconds += error.retry_after or 0.0

@@ -331,6 +331,7 @@ def test_bad_refresh_token_is_a_clear_auth_error(fresh_emulator: EmulatorHandle)
     hub = HubSpotConnector(bad, retry_policy=FAST_RETRY)
     with pytest.raises(AuthError, match=r"BAD_REFRESH_TOKEN.*auth\.refresh_token") as caught:
         hub.discover()
+    hub.close()
     assert credentials.client_secret not in str(caught.value)
     assert "revoked-refresh-token" not in str(caught.value)
 

@@ -15,6 +15,7 @@ from dealsync.config import HubSpotConnection
 from dealsync.connectors.base import Cursor, FieldChange, Schema
 from dealsync.connectors.hubspot import HubSpotConnector
 from dealsync.connectors.hubspot_sdk import Apis
+from dealsync.connectors.retry import RetryPolicy
 from dealsync.errors import ConfigError, FatalError
 
 Answer = tuple[Any, int, dict[str, str]]
@@ -163,6 +164,29 @@ def test_writes_go_in_batches_of_one_hundred() -> None:
     assert [r.record_id for r in results] == [c.record_id for c in changes]
 
 
+def test_an_outage_mid_apply_keeps_what_was_written_and_reports_the_rest() -> None:
+    class Outage(FakeDealsBatch):
+        def update_with_http_info(self, batch_input_simple_public_object_batch_input: Any, **kw: Any) -> Answer:
+            if self.updates:
+                self.updates.append({})
+                exc = ApiException(status=503, reason="Service Unavailable")
+                exc.body = json.dumps({"status": "error", "message": "down", "category": "SERVICE_UNAVAILABLE"})
+                raise exc
+            return super().update_with_http_info(batch_input_simple_public_object_batch_input, **kw)
+
+    fake = Outage(portal(250))
+    changes = [FieldChange(str(100 + i), "dealname", "x", expected=f"Deal {i}") for i in range(250)]
+    hub = HubSpotConnector(
+        config(),
+        apis=Apis(**{n: fake if n == "deals_batch" else None for n in Apis.__dataclass_fields__}),
+        retry_policy=RetryPolicy(attempts=2, base=0.001, cap=0.001),
+    )
+    results = hub.apply(changes)
+    assert [r.ok for r in results] == [True] * 100 + [False] * 150
+    assert {r.error_code for r in results[100:]} == {"SERVER_ERROR"}
+    assert len(fake.reads) == 2  # nothing more is sent once HubSpot is down
+
+
 # -- list reads -------------------------------------------------------------------------------------------------
 
 
@@ -266,3 +290,20 @@ def test_rates_are_learned_from_deals_when_the_currencies_api_is_missing() -> No
     fake = Converting([[("1", "2024-01-01T00:00:00Z")]], [None])
     list(connector(deals=fake).pull(schema, None, datetime(2024, 6, 1, tzinfo=UTC)))
     assert schema.fx_rates == {"USD": Decimal(1), "EUR": Decimal("1.085")}
+
+
+def test_the_sdk_client_has_our_host_and_ca_and_no_retries_of_its_own(tmp_path: Any) -> None:
+    from dealsync.connectors.hubspot_sdk import build_apis, close_apis
+
+    ca = tmp_path / "ca.pem"
+    ca.write_text("-----BEGIN CERTIFICATE-----\n-----END CERTIFICATE-----\n")
+    apis = build_apis(config(base_url="https://hubspot.internal:8443/", ca_bundle=str(ca)))
+    try:
+        for api in apis.all():
+            settings = api.api_client.configuration
+            assert settings.host == "https://hubspot.internal:8443"
+            assert settings.ssl_ca_cert == str(ca)
+            assert settings.retries.total == 0
+            assert getattr(settings, "access_token", None) is None  # the token goes with each request only
+    finally:
+        close_apis(apis)
