@@ -240,7 +240,7 @@ def parse_settings(text: str, *, source: str, environ: Mapping[str, str]) -> Set
         problem = getattr(exc, "problem", None) or "invalid YAML"
         raise ConfigError(
             f"{source}: YAML syntax error{where}: {problem}; fix the indentation or quoting "
-            "(quote a value such as \"${VAR}\" inside { })"
+            '(quote a value such as "${VAR}" inside { })'
         ) from None
     if raw is None:
         raw = {}

@@ -27,7 +27,9 @@ SECRET_KEYS = re.compile(
 SECRET_SHAPES = [
     re.compile(r"(?i)(bearer\s+)[A-Za-z0-9._~+/!=-]+"),
     # key=value in query strings and form bodies, and "key": "value" in JSON text
-    re.compile(r"(?i)((?:access_token|refresh_token|client_secret|password|security_token|session_id|sid)=)[^\s&\"',}]+"),
+    re.compile(
+        r"(?i)((?:access_token|refresh_token|client_secret|password|security_token|session_id|sid)=)[^\s&\"',}]+"
+    ),
     re.compile(
         r"(?i)(\"(?:access_token|refresh_token|client_secret|password|security_token|session_id)\"\s*:\s*\")[^\"]+"
     ),

@@ -39,8 +39,18 @@ def hubspot_config(handle: EmulatorHandle, name: str = "hs-main", **overrides: A
 def snapshot(store: Store, connection: str | None = None) -> dict[tuple[str, str], tuple[Any, ...]]:
     """Everything a pull decides about each deal, to compare two pulls."""
     return {
-        (d.ref.connection, d.ref.id): (d.name, d.account_name, d.amount, d.currency, d.stage, d.status,
-                                       d.crm_stage_id, d.close_date, d.owner, d.deleted)
+        (d.ref.connection, d.ref.id): (
+            d.name,
+            d.account_name,
+            d.amount,
+            d.currency,
+            d.stage,
+            d.status,
+            d.crm_stage_id,
+            d.close_date,
+            d.owner,
+            d.deleted,
+        )
         for d in store.iter_deals(connection, include_deleted=True)
     }
 

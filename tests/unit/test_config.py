@@ -19,9 +19,7 @@ def parse(text: str, **env: str) -> object:
 
 def test_full_example_loads_with_interpolation() -> None:
     text = (
-        "store: sqlite:///x.db\n"
-        + SF
-        + "    auth:\n      access_token: ${SF_TOKEN}\n"
+        "store: sqlite:///x.db\n" + SF + "    auth:\n      access_token: ${SF_TOKEN}\n"
         "    stage_map: {Discovery: qualification}\n"
         "    stage_write_map: {qualification: Discovery}\n"
         "  - name: hs-main\n    type: hubspot\n"
@@ -31,12 +29,15 @@ def test_full_example_loads_with_interpolation() -> None:
     )
     settings = parse_settings(text, source="t", environ={"SF_TOKEN": "tok-123", "HS_SECRET": "sec-456"})
     sf, hs = settings.connections
-    assert isinstance(sf, SalesforceConnection) and isinstance(hs, HubSpotConnection)
-    assert sf.auth.access_token is not None and sf.auth.access_token.get_secret_value() == "tok-123"
+    assert isinstance(sf, SalesforceConnection)
+    assert isinstance(hs, HubSpotConnection)
+    assert sf.auth.access_token is not None
+    assert sf.auth.access_token.get_secret_value() == "tok-123"
     assert sf.stage_map == {"Discovery": Stage.QUALIFICATION}
     assert sf.fields.health_score == "DealSync_Health_Score__c"
     assert hs.auth.mode == "oauth"
-    assert hs.auth.refresh_token is not None and hs.auth.refresh_token.get_secret_value() == "r-${literal}"
+    assert hs.auth.refresh_token is not None
+    assert hs.auth.refresh_token.get_secret_value() == "r-${literal}"
     assert settings.sync.max_change_ratio == 0.1
     assert settings.secrets() == ["tok-123", "sec-456", "r-${literal}"]
     assert "tok-123" not in repr(settings)
@@ -49,7 +50,10 @@ def test_empty_file_gives_defaults() -> None:
 
 
 MALFORMED = [
-    ("store: x\nbogus: 1\n", "dealsync.yml: bogus: unknown key; remove it or check its spelling against `dealsync init`"),
+    (
+        "store: x\nbogus: 1\n",
+        "dealsync.yml: bogus: unknown key; remove it or check its spelling against `dealsync init`",
+    ),
     (
         SF + "    auth: {access_token: x}\n    stage_map: {Discovery: qualif}\n",
         "dealsync.yml: connections[0].stage_map.Discovery: 'qualif' is not a canonical stage; use one of "

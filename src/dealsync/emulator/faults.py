@@ -111,11 +111,7 @@ class Faults:
     def on_request(self, api: str, *, token: str | None, search: bool = False) -> FaultAction | None:
         """Called for every authenticated API request before it is handled."""
         with self._lock:
-            return (
-                self._rate_limit(api, search)
-                or self._expiry(api, token)
-                or self._flakiness(api)
-            )
+            return self._rate_limit(api, search) or self._expiry(api, token) or self._flakiness(api)
 
     def _rate_limit(self, api: str, search: bool) -> FaultAction | None:
         if not self._on("rate-limit"):
@@ -169,7 +165,7 @@ class Faults:
         with self._lock:
             return f"{api}:{token}" in self._expired
 
-    def reject_record(self, api: str, record_id: str) -> bool:
+    def reject_record(self, api: str, record_id: str) -> bool:  # noqa: ARG002 - kept for per-API/record rules
         """partial-failure: should this record of a batch write be rejected?"""
         if not self._on("partial-failure"):
             return False

@@ -194,7 +194,12 @@ class _Gen:
         if day is None:
             day = self.day_text[days] = f"{self.as_of + timedelta(days=days)}T"
         return "%s%02d:%02d:%02d.%03dZ" % (  # noqa: UP031 - %-formatting is the fastest here
-            day, rest // 3_600_000, rest // 60_000 % 60, rest // 1000 % 60, rest % 1000)
+            day,
+            rest // 3_600_000,
+            rest // 60_000 % 60,
+            rest // 1000 % 60,
+            rest % 1000,
+        )
 
     def sf_next(self, prefix: str) -> str:
         number = self.counters.get(prefix)
@@ -230,8 +235,14 @@ class _Gen:
         if rng.random() < 0.15:  # the HubSpot side was typed differently
             hs_name = rng.choice((base, _ascii(name), name.upper(), f"{base}, {suffix}"))
         slug = "".join(c for c in _ascii(base).lower().replace(" ", "-") if c.isalnum() or c == "-")
-        return _Company(name, hs_name, base if rng.random() < 0.7 else name, country,
-                        f"{slug}.{nm.TLD[country]}", rng.choice(nm.INDUSTRIES))
+        return _Company(
+            name,
+            hs_name,
+            base if rng.random() < 0.7 else name,
+            country,
+            f"{slug}.{nm.TLD[country]}",
+            rng.choice(nm.INDUSTRIES),
+        )
 
     def _amount(self, cur: str, lo: float = 4_000, hi: float = 80_000) -> float:
         usd = min(hi, max(lo, self.rng.lognormvariate(math.log(25_000), 0.6)))
@@ -300,8 +311,9 @@ class _Gen:
             cur_code = rng.choice(("EUR", "GBP", "CAD"))
         amount: float | None = self._amount(cur_code, *((8_000, 60_000) if narrow else (4_000, 80_000)))
         prior = amount * rng.uniform(0.7, 1.3) if amount is not None and rng.random() < 0.3 else None
-        if "mis_valued.missing_amount" in rules or (status == "open" and path[-1][0] in (1, 2, 3)
-                                                    and not rules and custom < 0 and rng.random() < 0.15):
+        if "mis_valued.missing_amount" in rules or (
+            status == "open" and path[-1][0] in (1, 2, 3) and not rules and custom < 0 and rng.random() < 0.15
+        ):
             amount, prior = None, None
         elif "mis_valued.zero_amount" in rules:
             amount, prior = 0.0, amount
@@ -315,13 +327,30 @@ class _Gen:
         if status == "open" and custom < 0 and rng.random() < 0.07:
             override = float(rng.choice((5, 15, 25, 35, 45, 55, 65, 80, 85, 95)))
         return _Plan(
-            company=company, name=self._deal_name(company, close), currency=cur_code, amount=amount,
-            prior_amount=prior, status=status, path=path, close=close, pushes=pushes, activity=activity,
-            owner=rng.randrange(12), rules=list(rules),
-            kind=rng.choice(("New Customer", "Existing Customer - Upgrade", "Existing Customer - Replacement",
-                             "Existing Customer - Downgrade", None)),
+            company=company,
+            name=self._deal_name(company, close),
+            currency=cur_code,
+            amount=amount,
+            prior_amount=prior,
+            status=status,
+            path=path,
+            close=close,
+            pushes=pushes,
+            activity=activity,
+            owner=rng.randrange(12),
+            rules=list(rules),
+            kind=rng.choice(
+                (
+                    "New Customer",
+                    "Existing Customer - Upgrade",
+                    "Existing Customer - Replacement",
+                    "Existing Customer - Downgrade",
+                    None,
+                )
+            ),
             source=rng.choice(("Web", "Phone Inquiry", "Partner Referral", "Purchased List", "Other", None)),
-            description=self._description(), prob_override=override,
+            description=self._description(),
+            prob_override=override,
         )
 
     def _floor(self, created: int) -> int:
@@ -414,8 +443,9 @@ class _Gen:
         evs: list[tuple[int, str, object]] = [(t, "stage", c) for c, t in p.path[1:]]
         deltas = [rng.randint(7, 45) for _ in range(p.pushes)]
         close = p.close - timedelta(days=sum(deltas))
-        for t, d in zip(sorted(rng.randrange(p.created + 1, max(p.created + 2, end)) for _ in deltas), deltas,
-                        strict=True):
+        for t, d in zip(
+            sorted(rng.randrange(p.created + 1, max(p.created + 2, end)) for _ in deltas), deltas, strict=True
+        ):
             close += timedelta(days=d)
             evs.append((t, "close", close))
         if p.prior_amount is not None:
@@ -432,9 +462,11 @@ class _Gen:
 
     def detail(self, rule: str, p: _Plan, stage: str, prev_stage: str) -> str:
         canon = CANON_LABEL.get(p.path[-1][0], "unmapped")
-        days = {"no_activity": (self.as_of - self.day(p.activity or 0)).days,
-                "in_stage": (self.as_of - self.day(p.path[-1][1])).days,
-                "close": abs((self.as_of - p.close).days)}
+        days = {
+            "no_activity": (self.as_of - self.day(p.activity or 0)).days,
+            "in_stage": (self.as_of - self.day(p.path[-1][1])).days,
+            "close": abs((self.as_of - p.close).days),
+        }
         amount = f"{p.amount:,.2f} {p.currency}" if p.amount is not None else "none"
         return {
             "stale.no_activity": f"no activity for {days['no_activity']} days",
@@ -464,9 +496,17 @@ class _Gen:
             elif kind == "amount":
                 amount = value  # type: ignore[assignment]
             hid, stamp = sf_next("008"), at(t)
-            hist[hid] = {"Id": hid, "OpportunityId": oid, "StageName": stage, "Amount": amount, "CloseDate": close,
-                         "Probability": SF_STAGE_INFO[stage][1], "CreatedDate": stamp, "SystemModstamp": stamp,
-                         "IsDeleted": deleted}
+            hist[hid] = {
+                "Id": hid,
+                "OpportunityId": oid,
+                "StageName": stage,
+                "Amount": amount,
+                "CloseDate": close,
+                "Probability": SF_STAGE_INFO[stage][1],
+                "CreatedDate": stamp,
+                "SystemModstamp": stamp,
+                "IsDeleted": deleted,
+            }
         _, prob, closed, won, forecast = SF_STAGE_INFO[stage]
         if p.prob_override is not None:
             prob = p.prob_override
@@ -478,27 +518,55 @@ class _Gen:
         if p.company is not None:
             account = p.company.sf_id or self.sf_account(p, org, users)
         org.tables["Opportunity"][oid] = {
-            "Id": oid, "Name": p.name, "AccountId": account, "Amount": p.amount, "CurrencyIsoCode": p.currency,
-            "StageName": stage, "Probability": prob, "CloseDate": p.close, "OwnerId": users[p.owner],
-            "CreatedDate": self.at(p.created), "LastModifiedDate": modified, "SystemModstamp": modified,
-            "LastActivityDate": None if p.activity is None else self.day(p.activity), "IsDeleted": p.deleted,
-            "IsClosed": closed, "IsWon": won, "ForecastCategoryName": forecast, "Type": p.kind,
-            "LeadSource": p.source, "Description": p.description, "DealSync_Health_Score__c": None,
+            "Id": oid,
+            "Name": p.name,
+            "AccountId": account,
+            "Amount": p.amount,
+            "CurrencyIsoCode": p.currency,
+            "StageName": stage,
+            "Probability": prob,
+            "CloseDate": p.close,
+            "OwnerId": users[p.owner],
+            "CreatedDate": self.at(p.created),
+            "LastModifiedDate": modified,
+            "SystemModstamp": modified,
+            "LastActivityDate": None if p.activity is None else self.day(p.activity),
+            "IsDeleted": p.deleted,
+            "IsClosed": closed,
+            "IsWon": won,
+            "ForecastCategoryName": forecast,
+            "Type": p.kind,
+            "LeadSource": p.source,
+            "Description": p.description,
+            "DealSync_Health_Score__c": None,
         }
         for rule in p.rules:
             prev = names[-2] if len(names) > 1 else stage
-            truth.flags.append({"system": "salesforce", "id": oid, "rule": rule,
-                                "detail": self.detail(rule, p, f"'{stage}'", f"'{prev}'")})
+            truth.flags.append(
+                {
+                    "system": "salesforce",
+                    "id": oid,
+                    "rule": rule,
+                    "detail": self.detail(rule, p, f"'{stage}'", f"'{prev}'"),
+                }
+            )
 
     def sf_account(self, p: _Plan, org: SalesforceOrg, users: list[str]) -> str:
         assert p.company is not None  # noqa: S101 - callers check
         c, aid = p.company, self.sf_next("001")
         created = self.at(p.created - self.rng.randrange(DAY, 90 * DAY))
         org.table("Account")[aid] = {
-            "Id": aid, "Name": c.name, "Type": self.rng.choice(("Customer - Direct", "Prospect", "Customer - Channel")),
-            "Industry": c.industry, "BillingCountry": c.country, "Website": f"https://www.{c.domain}",
-            "OwnerId": users[self.rng.randrange(len(users))], "CreatedDate": created, "LastModifiedDate": created,
-            "SystemModstamp": created, "IsDeleted": False,
+            "Id": aid,
+            "Name": c.name,
+            "Type": self.rng.choice(("Customer - Direct", "Prospect", "Customer - Channel")),
+            "Industry": c.industry,
+            "BillingCountry": c.country,
+            "Website": f"https://www.{c.domain}",
+            "OwnerId": users[self.rng.randrange(len(users))],
+            "CreatedDate": created,
+            "LastModifiedDate": created,
+            "SystemModstamp": created,
+            "IsDeleted": False,
         }
         c.sf_id = aid
         return aid
@@ -535,8 +603,14 @@ class _Gen:
         updated_at = self.at(updated)
         did = p.rec_id
         props: dict[str, str | None] = {
-            "dealname": p.name, "amount": amount_text, "closedate": f"{p.close}{clock}", "createdate": created,
-            "hs_lastmodifieddate": iso(updated), "hs_object_id": did, "pipeline": pipeline, "dealstage": ids[-1],
+            "dealname": p.name,
+            "amount": amount_text,
+            "closedate": f"{p.close}{clock}",
+            "createdate": created,
+            "hs_lastmodifieddate": iso(updated),
+            "hs_object_id": did,
+            "pipeline": pipeline,
+            "dealstage": ids[-1],
             "hubspot_owner_id": owners[p.owner],
             "deal_currency_code": None if p.currency == "USD" and rng.random() < 0.4 else p.currency,
             "amount_in_home_currency": None if p.amount is None else _num(p.amount * HS_RATES.get(p.currency, 1.0)),
@@ -548,15 +622,22 @@ class _Gen:
             "dealtype": None if p.kind is None else "newbusiness" if p.kind == "New Customer" else "existingbusiness",
             "description": p.description,
         }
-        portal.deals[did] = HubSpotObject(did, props, self.at(p.created), updated_at, p.deleted,
-                                          updated_at if p.deleted else None, history)
+        portal.deals[did] = HubSpotObject(
+            did, props, self.at(p.created), updated_at, p.deleted, updated_at if p.deleted else None, history
+        )
         if p.company is not None and rng.random() < 0.97:
             portal.deal_companies[did] = [p.company.hs_id or self.hs_company(p, portal)]
         for rule in p.rules:
             label = f"{ids[-1]} ('{stage[1]}') in pipeline {pipeline}"
             prev = ids[-2] if len(ids) > 1 else ids[-1]
-            truth.flags.append({"system": "hubspot", "id": did, "rule": rule,
-                                "detail": self.detail(rule, p, label, f"{prev} ('{HS_STAGE_INFO[prev][1]}')")})
+            truth.flags.append(
+                {
+                    "system": "hubspot",
+                    "id": did,
+                    "rule": rule,
+                    "detail": self.detail(rule, p, label, f"{prev} ('{HS_STAGE_INFO[prev][1]}')"),
+                }
+            )
 
     def hs_amount(self, value: float | None, cur: str) -> str | None:
         if value is None:
@@ -570,9 +651,18 @@ class _Gen:
         c, cid = p.company, self.hs_next("company", 5_000_000_000)
         created = p.created - self.rng.randrange(DAY, 90 * DAY)
         updated = min(-1000, created + self.rng.randrange(0, 30 * DAY))
-        portal.companies[cid] = HubSpotObject(cid, {
-            "name": c.hs_name, "domain": c.domain, "hs_object_id": cid, "createdate": self.iso(created),
-            "hs_lastmodifieddate": self.iso(updated)}, self.at(created), self.at(updated))
+        portal.companies[cid] = HubSpotObject(
+            cid,
+            {
+                "name": c.hs_name,
+                "domain": c.domain,
+                "hs_object_id": cid,
+                "createdate": self.iso(created),
+                "hs_lastmodifieddate": self.iso(updated),
+            },
+            self.at(created),
+            self.at(updated),
+        )
         c.hs_id = cid
         return cid
 
@@ -583,12 +673,17 @@ def _num(value: float) -> str:
 
 
 _OPEN_STALE: tuple[tuple[float, tuple[str, ...]], ...] = (
-    (0.04, ("stale.no_activity",)), (0.07, ("stale.no_activity", "stale.stage_too_long")),
-    (0.12, ("stale.stage_too_long",)), (0.18, ("stale.close_date_past",)), (0.22, ("stale.close_date_pushed",)),
+    (0.04, ("stale.no_activity",)),
+    (0.07, ("stale.no_activity", "stale.stage_too_long")),
+    (0.12, ("stale.stage_too_long",)),
+    (0.18, ("stale.close_date_past",)),
+    (0.22, ("stale.close_date_pushed",)),
     (0.25, ("consistency.stage_backwards",)),
 )
 _VALUE: tuple[tuple[float, str], ...] = (
-    (0.03, "mis_valued.missing_amount"), (0.045, "mis_valued.zero_amount"), (0.055, "mis_valued.negative_amount"),
+    (0.03, "mis_valued.missing_amount"),
+    (0.045, "mis_valued.zero_amount"),
+    (0.055, "mis_valued.negative_amount"),
     (0.07, "mis_valued.outlier"),
 )
 
@@ -611,8 +706,9 @@ def _single(g: _Gen, crm: str) -> _Plan:
         rules.append("consistency.won_future_close")
     v = rng.random()
     value = next((r for p, r in _VALUE if v < p), None)
-    if value is not None and not (value == "mis_valued.missing_amount"
-                                  and (status != "open" or "consistency.stage_backwards" in rules)):
+    if value is not None and not (
+        value == "mis_valued.missing_amount" and (status != "open" or "consistency.stage_backwards" in rules)
+    ):
         rules.append(value)
     return g.plan(status, rules, crm)
 
@@ -625,13 +721,29 @@ def _people(g: _Gen, org: SalesforceOrg, portal: HubSpotPortal) -> tuple[list[st
         email = f"{_ascii(first).lower()}.{_ascii(last).lower().replace(chr(39), '')}@dealsync-demo.example"
         uid, made_ms = g.sf_next("005"), -rng.randrange(730 * DAY, 1500 * DAY)
         made = g.at(made_ms)
-        org.table("User")[uid] = {"Id": uid, "Name": f"{first} {last}", "FirstName": first, "LastName": last,
-                                  "Email": email, "Username": email, "IsActive": k < 11, "CreatedDate": made,
-                                  "LastModifiedDate": made, "SystemModstamp": made}
+        org.table("User")[uid] = {
+            "Id": uid,
+            "Name": f"{first} {last}",
+            "FirstName": first,
+            "LastName": last,
+            "Email": email,
+            "Username": email,
+            "IsActive": k < 11,
+            "CreatedDate": made,
+            "LastModifiedDate": made,
+            "SystemModstamp": made,
+        }
         oid = str(rng.randrange(30_000_000, 99_999_999))
-        portal.owners[oid] = {"id": oid, "email": email, "firstName": first, "lastName": last,
-                              "userId": rng.randrange(1_000_000, 9_999_999), "createdAt": g.iso(made_ms),
-                              "updatedAt": g.iso(-rng.randrange(DAY, 300 * DAY)), "archived": False}
+        portal.owners[oid] = {
+            "id": oid,
+            "email": email,
+            "firstName": first,
+            "lastName": last,
+            "userId": rng.randrange(1_000_000, 9_999_999),
+            "createdAt": g.iso(made_ms),
+            "updatedAt": g.iso(-rng.randrange(DAY, 300 * DAY)),
+            "archived": False,
+        }
         users.append(uid)
         owners.append(oid)
     return users, owners
@@ -719,8 +831,10 @@ def _generate(settings: SeedSettings) -> EmulatorState:
     for a, b, rule in pairs:
         for x, y, sx, sy in ((a, b, "salesforce", "hubspot"), (b, a, "hubspot", "salesforce")):
             usd = (x.amount or 0.0) / SF_RATES[x.currency]
-            detail = (f"amount {x.amount:,.2f} {x.currency} here, {y.amount:,.2f} {y.currency} on linked {sy} deal "
-                      f"{y.rec_id}" + ("" if rule.startswith("mis_valued") else f"; same value (~{usd:,.0f} USD)"))
+            detail = (
+                f"amount {x.amount:,.2f} {x.currency} here, {y.amount:,.2f} {y.currency} on linked {sy} deal "
+                f"{y.rec_id}" + ("" if rule.startswith("mis_valued") else f"; same value (~{usd:,.0f} USD)")
+            )
             truth.flags.append({"system": sx, "id": x.rec_id, "rule": rule, "detail": detail})
     used = [int(i) for i in (*portal.deals, *portal.companies)]
     portal.next_id = max([portal.next_id, *used]) + 1000

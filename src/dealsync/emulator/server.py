@@ -32,13 +32,13 @@ from dealsync.emulator.wsgi import EmulatorWsgi
 LOOPBACK = "127.0.0.1"
 
 
-class _QuietHandler(WSGIRequestHandler):
+class QuietHandler(WSGIRequestHandler):
     """Werkzeug logs every request at INFO; the emulator's counters replace that."""
 
-    def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
+    def log_request(self, code: int | str = "-", size: int | str = "-") -> None:  # noqa: ARG002 - base signature
         return None
 
-    def log(self, type: str, message: str, *args: Any) -> None:  # noqa: A002 - signature of the base class
+    def log(self, type: str, message: str, *args: Any) -> None:
         if type == "error":
             logging.getLogger("dealsync.emulator").debug(message, *args)
 
@@ -111,10 +111,21 @@ def run_emulator(
     with ExitStack() as stack:
         folder = workdir or Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="dealsync-emulator-")))
         context, ca_path = _tls_context(trustme.CA(), folder)
-        sf_server = make_server(LOOPBACK, port, EmulatorWsgi(SalesforceApp(backend), backend), threaded=True,
-                                ssl_context=context, request_handler=_QuietHandler)
-        hs_server = make_server(LOOPBACK, port + 1 if port else 0, EmulatorWsgi(HubSpotApp(backend), backend),
-                                threaded=True, request_handler=_QuietHandler)
+        sf_server = make_server(
+            LOOPBACK,
+            port,
+            EmulatorWsgi(SalesforceApp(backend), backend),
+            threaded=True,
+            ssl_context=context,
+            request_handler=QuietHandler,
+        )
+        hs_server = make_server(
+            LOOPBACK,
+            port + 1 if port else 0,
+            EmulatorWsgi(HubSpotApp(backend), backend),
+            threaded=True,
+            request_handler=QuietHandler,
+        )
         for server in (sf_server, hs_server):
             _serve(server)
             stack.callback(server.server_close)

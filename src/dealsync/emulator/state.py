@@ -60,6 +60,7 @@ class HubSpotPortal:
 
     portal_id: int = 4_242_424
     home_currency: str = "USD"
+    time_zone: str = "America/New_York"  # IANA name, as account-info reports it
     # ISO code -> how many units of the home currency one unit is worth (as HubSpot's exchange rates)
     exchange_rates: dict[str, float] = field(default_factory=dict)
     deals: dict[str, HubSpotObject] = field(default_factory=dict)

@@ -6,6 +6,7 @@ its own documented error shape.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import socket
 import time
@@ -21,8 +22,9 @@ WSGIEnviron = dict[str, Any]
 
 
 def json_response(body: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
-    return Response(json.dumps(body, separators=(",", ":")), status=status, headers=headers,
-                    mimetype="application/json")
+    return Response(
+        json.dumps(body, separators=(",", ":")), status=status, headers=headers, mimetype="application/json"
+    )
 
 
 def bearer_token(request: Request) -> str | None:
@@ -109,7 +111,5 @@ def drop_connection(environ: WSGIEnviron) -> None:
     """Close the client's socket without a response, as a reset connection looks to the client."""
     sock = environ.get("werkzeug.socket")
     if isinstance(sock, socket.socket):
-        try:
+        with contextlib.suppress(OSError):
             sock.shutdown(socket.SHUT_RDWR)
-        except OSError:
-            pass

@@ -52,8 +52,11 @@ def check_connection(connector: Connector, config: SalesforceConnection | HubSpo
     report.write_fields = dict(schema.write_fields)
     report.advice = write_advice(schema, config)
     if report.unmapped:
-        report.advice.insert(0, f"map {len(report.unmapped)} stage(s) under connections[{config.name}].stage_map "
-                                "(lines below); until then those deals are reported as unmapped_stage")
+        report.advice.insert(
+            0,
+            f"map {len(report.unmapped)} stage(s) under connections[{config.name}].stage_map "
+            "(lines below); until then those deals are reported as unmapped_stage",
+        )
     return report
 
 

@@ -27,12 +27,11 @@ from dealsync.errors import AuthError
 pytestmark = pytest.mark.e2e
 
 FAST_RETRY = RetryPolicy(attempts=8, budget_seconds=30, base=0.02, cap=0.5)
-DISCOVERY = {  # the fixed discovery calls (the emulator has no account-info endpoint: one 404)
+DISCOVERY = {  # the fixed discovery calls: account-info gives the time zone and the home currency
     "GET /crm/v3/pipelines/deals": 1,
     "GET /crm/v3/properties/deals": 1,
     "GET /crm/v3/owners": 1,
-    "GET UNROUTED": 1,
-    "GET /settings/v3/currencies/company-currency": 1,
+    "GET /account-info/v3/details": 1,
     "GET /settings/v3/currencies/exchange-rates/current": 1,
 }
 

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 import trustme
+from tests.e2e.conftest import salesforce_config, snapshot
 
 from dealsync.connectors.retry import RetryPolicy
 from dealsync.connectors.salesforce import SalesforceConnector
@@ -17,7 +18,6 @@ from dealsync.emulator.state import utc_now
 from dealsync.errors import AuthError
 from dealsync.store import Store
 from dealsync.sync.pull import pull_connection
-from tests.e2e.conftest import salesforce_config, snapshot
 
 pytestmark = pytest.mark.e2e
 FAST_RETRY = RetryPolicy(attempts=12, budget_seconds=60, base=0.02, cap=0.5)
@@ -42,7 +42,8 @@ def test_full_pull_matches_the_org_field_by_field(emulator: EmulatorHandle, stor
     accounts = emulator.state.salesforce.table("Account")
     deals = {d.ref.id: d for d in store.iter_deals("sf-main")}
     assert set(deals) == set(expected)
-    assert result.new == len(expected) and result.error is None
+    assert result.new == len(expected)
+    assert result.error is None
     for rid, row in expected.items():
         deal = deals[rid]
         assert deal.name == row["Name"]
@@ -101,7 +102,7 @@ def test_deletions_are_marked_deleted_never_kept_live(fresh_emulator: EmulatorHa
 
 
 @pytest.mark.parametrize(
-    "hostile", ["' OR Name != '", "\\' OR Id != null OR Id = \\'", "O'Brien\\", "x') OR (Name LIKE '%", "\n\t\""]
+    "hostile", ["' OR Name != '", "\\' OR Id != null OR Id = \\'", "O'Brien\\", "x') OR (Name LIKE '%", '\n\t"']
 )
 def test_hostile_strings_stay_one_literal(emulator: EmulatorHandle, hostile: str) -> None:
     connector = SalesforceConnector(salesforce_config(emulator), retry_policy=FAST_RETRY)
@@ -121,16 +122,27 @@ def test_oauth_logins(emulator: EmulatorHandle, store: Store, auth_mode: str) ->
     creds = emulator.credentials
     auth = {
         "client_credentials": {"client_id": creds.client_id, "client_secret": creds.client_secret},
-        "refresh_token": {"client_id": creds.client_id, "client_secret": creds.client_secret,
-                          "refresh_token": creds.refresh_token},
-        "password_oauth": {"client_id": creds.client_id, "client_secret": creds.client_secret,
-                           "username": creds.username, "password": creds.password,
-                           "security_token": creds.security_token},
-        "password_soap": {"username": creds.username, "password": creds.password,
-                          "security_token": creds.security_token},
+        "refresh_token": {
+            "client_id": creds.client_id,
+            "client_secret": creds.client_secret,
+            "refresh_token": creds.refresh_token,
+        },
+        "password_oauth": {
+            "client_id": creds.client_id,
+            "client_secret": creds.client_secret,
+            "username": creds.username,
+            "password": creds.password,
+            "security_token": creds.security_token,
+        },
+        "password_soap": {
+            "username": creds.username,
+            "password": creds.password,
+            "security_token": creds.security_token,
+        },
     }[auth_mode]
     result = pull(store, emulator, full=True, auth=auth, instance_url=None)
-    assert result.error is None and result.new == len(live_opportunities(emulator))
+    assert result.error is None
+    assert result.new == len(live_opportunities(emulator))
 
 
 def test_bad_client_secret_is_a_clear_auth_error(emulator: EmulatorHandle, store: Store) -> None:
@@ -159,7 +171,10 @@ def test_ca_bundle_wins_over_requests_ca_bundle(
 def test_bulk_api_pull_gives_the_same_store(emulator: EmulatorHandle, tmp_path: Path) -> None:
     from dealsync.store import open_store
 
-    with open_store(f"sqlite:///{tmp_path / 'rest.db'}") as rest, open_store(f"sqlite:///{tmp_path / 'bulk.db'}") as bulk:
+    with (
+        open_store(f"sqlite:///{tmp_path / 'rest.db'}") as rest,
+        open_store(f"sqlite:///{tmp_path / 'bulk.db'}") as bulk,
+    ):
         pull(rest, emulator, full=True)
         before = emulator.stats.requests.get("salesforce POST jobs/query", 0)
         pull(bulk, emulator, full=True, bulk_threshold=10)
@@ -173,16 +188,27 @@ def test_each_fault_profile_ends_with_the_fault_free_store(profile: str, tmp_pat
     from dealsync.store import open_store
 
     # Few calls make a Salesforce pull (a page is 2,000 rows), so the faults are made dense enough to hit them.
-    settings = FaultSettings(profile=profile, seed=5, salesforce_per_second=2, expire_after=3,
-                             server_error_rate=0.25, drop_rate=0.15, slow_rate=0.1, slow_seconds=0.05)
-    with run_emulator(deals=500, seed=5, fault_settings=settings) as faulty, run_emulator(deals=500, seed=5) as clean:
+    settings = FaultSettings(
+        profile=profile,
+        seed=5,
+        salesforce_per_second=2,
+        expire_after=3,
+        server_error_rate=0.25,
+        drop_rate=0.15,
+        slow_rate=0.1,
+        slow_seconds=0.05,
+    )
+    with (
+        run_emulator(deals=500, seed=5, fault_settings=settings) as faulty,
+        run_emulator(deals=500, seed=5) as clean,
+        open_store(f"sqlite:///{tmp_path / 'a.db'}") as a,
+        open_store(f"sqlite:///{tmp_path / 'b.db'}") as b,
+    ):
         creds = faulty.credentials
-        oauth = {"client_id": creds.client_id, "client_secret": creds.client_secret}
-        with open_store(f"sqlite:///{tmp_path / 'a.db'}") as a, open_store(f"sqlite:///{tmp_path / 'b.db'}") as b:
-            result = pull(a, faulty, full=True, auth=oauth)
-            pull(b, clean, full=True)
-            assert result.error is None
-            assert snapshot(a) == snapshot(b)
+        result = pull(a, faulty, full=True, auth={"client_id": creds.client_id, "client_secret": creds.client_secret})
+        pull(b, clean, full=True)
+        assert result.error is None
+        assert snapshot(a) == snapshot(b)
         assert sum(faulty.stats.faults.values()) > 0  # the profile really injected something
 
 
@@ -191,8 +217,9 @@ def test_expired_access_token_stops_with_a_clear_message(tmp_path: Path) -> None
     from dealsync.store import open_store
 
     settings = FaultSettings(profile="expired-session", seed=1, expire_after=2)
-    with run_emulator(deals=50, seed=1, fault_settings=settings) as handle, \
-            open_store(f"sqlite:///{tmp_path / 's.db'}") as store:
-        with pytest.raises(AuthError, match="access token of Salesforce connection 'sf-main' expired"):
-            pull(store, handle, full=True)
-
+    with (
+        run_emulator(deals=50, seed=1, fault_settings=settings) as handle,
+        open_store(f"sqlite:///{tmp_path / 's.db'}") as store,
+        pytest.raises(AuthError, match="access token of Salesforce connection 'sf-main' expired"),
+    ):
+        pull(store, handle, full=True)

@@ -33,8 +33,16 @@ from dealsync.emulator.seed import SeedSettings, generate
 
 pytestmark = pytest.mark.e2e
 
-DEFAULT_PROPERTIES = {"amount", "closedate", "createdate", "dealname", "dealstage", "hs_lastmodifieddate",
-                      "hs_object_id", "pipeline"}
+DEFAULT_PROPERTIES = {
+    "amount",
+    "closedate",
+    "createdate",
+    "dealname",
+    "dealstage",
+    "hs_lastmodifieddate",
+    "hs_object_id",
+    "pipeline",
+}
 
 
 def client(handle: EmulatorHandle) -> HubSpot:
@@ -61,7 +69,8 @@ def error_body(exc: Exception) -> dict[str, Any]:
 
 def batch_input(*pairs: tuple[str, dict[str, str]]) -> BatchInputSimplePublicObjectBatchInput:
     return BatchInputSimplePublicObjectBatchInput(
-        inputs=[SimplePublicObjectBatchInput(id=i, properties=p) for i, p in pairs])
+        inputs=[SimplePublicObjectBatchInput(id=i, properties=p) for i, p in pairs]
+    )
 
 
 def test_get_page_returns_every_live_deal_once(emulator: EmulatorHandle) -> None:
@@ -82,10 +91,17 @@ def test_get_page_returns_every_live_deal_once(emulator: EmulatorHandle) -> None
 
 def test_requested_properties_come_back_with_nulls(emulator: EmulatorHandle) -> None:
     page = client(emulator).crm.deals.basic_api.get_page(
-        limit=100, properties=["dealname", "description", "deal_currency_code", "no_such_property"])
+        limit=100, properties=["dealname", "description", "deal_currency_code", "no_such_property"]
+    )
     for deal in page.results:
-        assert set(deal.properties) == {"dealname", "description", "deal_currency_code", "createdate",
-                                        "hs_lastmodifieddate", "hs_object_id"}
+        assert set(deal.properties) == {
+            "dealname",
+            "description",
+            "deal_currency_code",
+            "createdate",
+            "hs_lastmodifieddate",
+            "hs_object_id",
+        }
     assert any(d.properties["description"] is None for d in page.results)
     assert page.paging.next.after
     assert page.paging.next.link.startswith(emulator.hubspot_url)
@@ -100,9 +116,12 @@ def test_archived_paging_returns_only_archived_deals(emulator: EmulatorHandle) -
 
 
 def test_query_accepts_comma_separated_properties_and_lowercase_booleans(emulator: EmulatorHandle) -> None:
-    response = requests.get(f"{emulator.hubspot_url}/crm/v3/objects/deals",
-                            params={"limit": "3", "properties": "dealname,amount", "archived": "false"},
-                            headers={"Authorization": f"Bearer {emulator.credentials.hubspot_token}"}, timeout=10)
+    response = requests.get(
+        f"{emulator.hubspot_url}/crm/v3/objects/deals",
+        params={"limit": "3", "properties": "dealname,amount", "archived": "false"},
+        headers={"Authorization": f"Bearer {emulator.credentials.hubspot_token}"},
+        timeout=10,
+    )
     assert response.status_code == 200
     body = response.json()
     assert len(body["results"]) == 3
@@ -125,8 +144,10 @@ def test_get_by_id_and_unknown_id(emulator: EmulatorHandle) -> None:
     deal_id = next(i for i, d in emulator.state.hubspot.deals.items() if not d.archived)
     deal = hs.crm.deals.basic_api.get_by_id(deal_id, properties=["dealname"], properties_with_history=["dealstage"])
     assert deal.properties["dealname"] == emulator.state.hubspot.deals[deal_id].properties["dealname"]
-    assert deal.properties_with_history["dealstage"][0].value == (
-        emulator.state.hubspot.deals[deal_id].properties["dealstage"])
+    assert (
+        deal.properties_with_history["dealstage"][0].value
+        == (emulator.state.hubspot.deals[deal_id].properties["dealstage"])
+    )
     with pytest.raises(ApiException) as caught:
         hs.crm.deals.basic_api.get_by_id("123")
     assert caught.value.status == 404
@@ -150,17 +171,25 @@ def test_batch_update_reports_unknown_ids_and_applies_the_rest(fresh_emulator: E
     first, second = [i for i, d in portal.deals.items() if not d.archived][:2]
     before = portal.deals[first].properties["hs_lastmodifieddate"]
     currency = portal.deals[second].properties.get("deal_currency_code") or portal.home_currency
-    result = hs.crm.deals.batch_api.update(batch_input(
-        (first, {"amount": "4321.5", "dealname": "Renamed by test"}), (second, {"amount": "1000"}),
-        ("999999", {"amount": "1"})))
+    result = hs.crm.deals.batch_api.update(
+        batch_input(
+            (first, {"amount": "4321.5", "dealname": "Renamed by test"}),
+            (second, {"amount": "1000"}),
+            ("999999", {"amount": "1"}),
+        )
+    )
     assert result.status == "COMPLETE"
     assert result.num_errors == 1
     assert result.errors[0].category == "OBJECT_NOT_FOUND"
     assert result.errors[0].context == {"ids": ["999999"]}
     assert {r.id for r in result.results} == {first, second}
-    read = hs.crm.deals.batch_api.read(BatchReadInputSimplePublicObjectId(
-        properties=["amount", "dealname", "amount_in_home_currency"], properties_with_history=["amount"],
-        inputs=[SimplePublicObjectId(id=first), SimplePublicObjectId(id=second)]))
+    read = hs.crm.deals.batch_api.read(
+        BatchReadInputSimplePublicObjectId(
+            properties=["amount", "dealname", "amount_in_home_currency"],
+            properties_with_history=["amount"],
+            inputs=[SimplePublicObjectId(id=first), SimplePublicObjectId(id=second)],
+        )
+    )
     by_id = {r.id: r for r in read.results}
     assert by_id[first].properties["amount"] == "4321.5"
     assert by_id[first].properties["dealname"] == "Renamed by test"
@@ -176,8 +205,11 @@ def test_batch_update_rejects_invalid_properties(fresh_emulator: EmulatorHandle)
     hs, portal = client(fresh_emulator), fresh_emulator.state.hubspot
     first, second, third = [i for i, d in portal.deals.items() if not d.archived][:3]
     amount = portal.deals[first].properties["amount"]
-    result = hs.crm.deals.batch_api.update(batch_input(
-        (first, {"amount": "12 thousand"}), (second, {"no_such_property": "x"}), (third, {"hs_object_id": "1"})))
+    result = hs.crm.deals.batch_api.update(
+        batch_input(
+            (first, {"amount": "12 thousand"}), (second, {"no_such_property": "x"}), (third, {"hs_object_id": "1"})
+        )
+    )
     assert result.num_errors == 3
     assert result.results == []
     messages = " ".join(e.message for e in result.errors)
@@ -191,21 +223,25 @@ def test_batch_update_rejects_invalid_properties(fresh_emulator: EmulatorHandle)
 def test_batch_update_over_100_inputs_is_400(fresh_emulator: EmulatorHandle) -> None:
     deal_id = next(iter(fresh_emulator.state.hubspot.deals))
     with pytest.raises(ApiException) as caught:
-        client(fresh_emulator).crm.deals.batch_api.update(
-            batch_input(*[(deal_id, {"amount": "1"})] * 101))
+        client(fresh_emulator).crm.deals.batch_api.update(batch_input(*[(deal_id, {"amount": "1"})] * 101))
     assert caught.value.status == 400
 
 
 def test_patch_moves_stage_and_recomputes_closed_flags(fresh_emulator: EmulatorHandle) -> None:
     hs, portal = client(fresh_emulator), fresh_emulator.state.hubspot
-    deal_id = next(i for i, d in portal.deals.items()
-                   if not d.archived and d.properties["pipeline"] == "default"
-                   and d.properties["hs_is_closed"] == "false")
+    deal_id = next(
+        i
+        for i, d in portal.deals.items()
+        if not d.archived and d.properties["pipeline"] == "default" and d.properties["hs_is_closed"] == "false"
+    )
     updated = hs.crm.deals.basic_api.update(deal_id, SimplePublicObjectInput(properties={"dealstage": "closedwon"}))
     assert updated.properties["dealstage"] == "closedwon"
     props = portal.deals[deal_id].properties
     assert (props["hs_is_closed"], props["hs_is_closed_won"], props["hs_deal_stage_probability"]) == (
-        "true", "true", "1.0")
+        "true",
+        "true",
+        "1.0",
+    )
     with pytest.raises(ApiException) as caught:
         hs.crm.deals.basic_api.update(deal_id, SimplePublicObjectInput(properties={"dealstage": "1234568"}))
     assert caught.value.status == 400
@@ -215,11 +251,12 @@ def test_patch_moves_stage_and_recomputes_closed_flags(fresh_emulator: EmulatorH
 def test_companies_batch_read_reports_missing(emulator: EmulatorHandle) -> None:
     companies = emulator.state.hubspot.companies
     wanted = list(companies)[:3]
-    result = client(emulator).crm.companies.batch_api.read(CompanyBatchRead(
-        properties=["name", "domain"], properties_with_history=[],
-        inputs=[CompanyId(id=i) for i in [*wanted, "42"]]))
-    assert {r.id: r.properties["name"] for r in result.results} == {
-        i: companies[i].properties["name"] for i in wanted}
+    result = client(emulator).crm.companies.batch_api.read(
+        CompanyBatchRead(
+            properties=["name", "domain"], properties_with_history=[], inputs=[CompanyId(id=i) for i in [*wanted, "42"]]
+        )
+    )
+    assert {r.id: r.properties["name"] for r in result.results} == {i: companies[i].properties["name"] for i in wanted}
     assert result.errors[0].category == "OBJECT_NOT_FOUND"
     assert result.errors[0].context == {"ids": ["42"]}
     assert "COMPANY objects" in result.errors[0].message
@@ -230,7 +267,8 @@ def test_associations_v4_batch_read(emulator: EmulatorHandle) -> None:
     linked = list(links)[:3]
     lonely = next(i for i in emulator.state.hubspot.deals if i not in links)
     request = BatchInputPublicFetchAssociationsBatchRequest(
-        inputs=[PublicFetchAssociationsBatchRequest(id=i) for i in [*linked, lonely]])
+        inputs=[PublicFetchAssociationsBatchRequest(id=i) for i in [*linked, lonely]]
+    )
     result = client(emulator).crm.associations.v4.batch_api.get_page("deals", "companies", request)
     found = {r._from.id: [t.to_object_id for t in r.to] for r in result.results}
     assert found == {i: links[i] for i in linked}
@@ -244,8 +282,9 @@ def test_associations_v4_batch_read(emulator: EmulatorHandle) -> None:
 @pytest.fixture
 def edited_portal() -> Iterator[tuple[str, Backend]]:
     """A HubSpot-only server where a person edits every deal just after it is read."""
-    backend = make_backend(generate(SeedSettings(deals=60, seed=3)),
-                           FaultSettings(profile="concurrent-edit", person_edit_rate=1.0))
+    backend = make_backend(
+        generate(SeedSettings(deals=60, seed=3)), FaultSettings(profile="concurrent-edit", person_edit_rate=1.0)
+    )
     with serve(backend) as url:
         yield url, backend
 
@@ -264,8 +303,9 @@ def test_person_edits_follow_reads(edited_portal: tuple[str, Backend]) -> None:
 
 
 def test_partial_failure_rejects_records() -> None:
-    backend = make_backend(generate(SeedSettings(deals=40, seed=5)),
-                           FaultSettings(profile="partial-failure", reject_rate=1.0))
+    backend = make_backend(
+        generate(SeedSettings(deals=40, seed=5)), FaultSettings(profile="partial-failure", reject_rate=1.0)
+    )
     deal_ids = [i for i, d in backend.state.hubspot.deals.items() if not d.archived][:2]
     with serve(backend) as url:
         hs = HubSpot(access_token=backend.tokens.credentials.hubspot_token, host=url)

@@ -22,8 +22,12 @@ from dealsync.emulator.seed import SeedSettings, generate
 
 pytestmark = pytest.mark.e2e
 
-RATE_HEADERS = ("X-HubSpot-RateLimit-Max", "X-HubSpot-RateLimit-Remaining",
-                "X-HubSpot-RateLimit-Interval-Milliseconds", "X-HubSpot-RateLimit-Secondly")
+RATE_HEADERS = (
+    "X-HubSpot-RateLimit-Max",
+    "X-HubSpot-RateLimit-Remaining",
+    "X-HubSpot-RateLimit-Interval-Milliseconds",
+    "X-HubSpot-RateLimit-Secondly",
+)
 
 
 def client(handle: EmulatorHandle) -> HubSpot:
@@ -31,8 +35,12 @@ def client(handle: EmulatorHandle) -> HubSpot:
 
 
 def get(handle: EmulatorHandle, path: str, **params: str) -> requests.Response:
-    return requests.get(f"{handle.hubspot_url}{path}", params=params, timeout=10,
-                        headers={"Authorization": f"Bearer {handle.credentials.hubspot_token}"})
+    return requests.get(
+        f"{handle.hubspot_url}{path}",
+        params=params,
+        timeout=10,
+        headers={"Authorization": f"Bearer {handle.credentials.hubspot_token}"},
+    )
 
 
 def test_pipelines_get_all(emulator: EmulatorHandle) -> None:
@@ -59,8 +67,14 @@ def test_pipeline_by_id_and_stages(emulator: EmulatorHandle) -> None:
 
 def test_property_create_then_conflict(fresh_emulator: EmulatorHandle) -> None:
     core = client(fresh_emulator).crm.properties.core_api
-    create = PropertyCreate(name="dealsync_health_score", label="Dealsync health score", type="number",
-                            field_type="number", group_name="dealinformation", description="Written by dealsync")
+    create = PropertyCreate(
+        name="dealsync_health_score",
+        label="Dealsync health score",
+        type="number",
+        field_type="number",
+        group_name="dealinformation",
+        description="Written by dealsync",
+    )
     made = core.create(object_type="deals", property_create=create)
     assert (made.name, made.type, made.hubspot_defined) == ("dealsync_health_score", "number", False)
     with pytest.raises(PropertiesApiException) as caught:
@@ -73,9 +87,12 @@ def test_property_create_then_conflict(fresh_emulator: EmulatorHandle) -> None:
 
 
 def test_property_create_requires_fields(fresh_emulator: EmulatorHandle) -> None:
-    response = requests.post(f"{fresh_emulator.hubspot_url}/crm/v3/properties/deals", json={"name": "x"},
-                             headers={"Authorization": f"Bearer {fresh_emulator.credentials.hubspot_token}"},
-                             timeout=10)
+    response = requests.post(
+        f"{fresh_emulator.hubspot_url}/crm/v3/properties/deals",
+        json={"name": "x"},
+        headers={"Authorization": f"Bearer {fresh_emulator.credentials.hubspot_token}"},
+        timeout=10,
+    )
     assert response.status_code == 400
     assert response.json()["category"] == "VALIDATION_ERROR"
 
@@ -104,16 +121,24 @@ def test_currencies(emulator: EmulatorHandle) -> None:
 def test_oauth_refresh_then_call(fresh_emulator: EmulatorHandle) -> None:
     credentials = fresh_emulator.credentials
     oauth = HubSpot(host=fresh_emulator.hubspot_url).oauth.tokens_api
-    tokens = oauth.create(grant_type="refresh_token", client_id=credentials.client_id,
-                          client_secret=credentials.client_secret, refresh_token=credentials.refresh_token)
+    tokens = oauth.create(
+        grant_type="refresh_token",
+        client_id=credentials.client_id,
+        client_secret=credentials.client_secret,
+        refresh_token=credentials.refresh_token,
+    )
     assert tokens.token_type == "bearer"
     assert tokens.expires_in == 1800
     assert tokens.refresh_token == credentials.refresh_token
     fresh = HubSpot(access_token=tokens.access_token, host=fresh_emulator.hubspot_url)
     assert fresh.crm.deals.basic_api.get_page(limit=1).results
     with pytest.raises(OAuthApiException) as caught:
-        oauth.create(grant_type="refresh_token", client_id=credentials.client_id,
-                     client_secret=credentials.client_secret, refresh_token="stale")
+        oauth.create(
+            grant_type="refresh_token",
+            client_id=credentials.client_id,
+            client_secret=credentials.client_secret,
+            refresh_token="stale",
+        )
     assert caught.value.status == 400
     body = json.loads(caught.value.body)
     assert (body["status"], body["error"]) == ("BAD_REFRESH_TOKEN", "invalid_grant")
@@ -128,19 +153,24 @@ def test_unknown_token_is_401(emulator: EmulatorHandle) -> None:
 
 
 def test_rate_limit_429_with_headers() -> None:
-    backend = make_backend(generate(SeedSettings(deals=20, seed=8)),
-                           FaultSettings(profile="rate-limit", hubspot_window_limit=3))
+    backend = make_backend(
+        generate(SeedSettings(deals=20, seed=8)), FaultSettings(profile="rate-limit", hubspot_window_limit=3)
+    )
     deal_id = next(iter(backend.state.hubspot.deals))
     with serve(backend) as url:
         hs = HubSpot(access_token=backend.tokens.credentials.hubspot_token, host=url)
         for _ in range(3):
             hs.crm.deals.basic_api.get_page(limit=1)
         with pytest.raises(DealsApiException) as caught:  # urllib3 never retries a POST
-            hs.crm.deals.batch_api.read(BatchReadInputSimplePublicObjectId(
-                properties=[], properties_with_history=[], inputs=[SimplePublicObjectId(id=deal_id)]))
+            hs.crm.deals.batch_api.read(
+                BatchReadInputSimplePublicObjectId(
+                    properties=[], properties_with_history=[], inputs=[SimplePublicObjectId(id=deal_id)]
+                )
+            )
         # A GET would be retried by urllib3 after Retry-After; without retries it surfaces the 429 too.
-        no_retry = HubSpot(access_token=backend.tokens.credentials.hubspot_token, host=url,
-                           retry=Retry(total=0, raise_on_status=False))
+        no_retry = HubSpot(
+            access_token=backend.tokens.credentials.hubspot_token, host=url, retry=Retry(total=0, raise_on_status=False)
+        )
         with pytest.raises(DealsApiException) as caught_get:
             no_retry.crm.deals.basic_api.get_page(limit=1)
     error = caught.value
@@ -158,8 +188,9 @@ def test_rate_limit_429_with_headers() -> None:
 
 
 def test_expired_token_then_refresh() -> None:
-    backend = make_backend(generate(SeedSettings(deals=20, seed=9)),
-                           FaultSettings(profile="expired-session", expire_after=2))
+    backend = make_backend(
+        generate(SeedSettings(deals=20, seed=9)), FaultSettings(profile="expired-session", expire_after=2)
+    )
     credentials = backend.tokens.credentials
     with serve(backend) as url:
         hs = HubSpot(access_token=credentials.hubspot_token, host=url)
@@ -167,9 +198,12 @@ def test_expired_token_then_refresh() -> None:
             hs.crm.deals.basic_api.get_page(limit=1)
         with pytest.raises(DealsApiException) as caught:
             hs.crm.deals.basic_api.get_page(limit=1)
-        tokens = hs.oauth.tokens_api.create(grant_type="refresh_token", client_id=credentials.client_id,
-                                            client_secret=credentials.client_secret,
-                                            refresh_token=credentials.refresh_token)
+        tokens = hs.oauth.tokens_api.create(
+            grant_type="refresh_token",
+            client_id=credentials.client_id,
+            client_secret=credentials.client_secret,
+            refresh_token=credentials.refresh_token,
+        )
         hs.access_token = tokens.access_token
         assert HubSpot(access_token=tokens.access_token, host=url).crm.deals.basic_api.get_page(limit=1).results
     assert caught.value.status == 401
@@ -183,8 +217,11 @@ def test_requests_are_counted_per_endpoint(fresh_emulator: EmulatorHandle) -> No
     hs.crm.deals.basic_api.get_page(limit=1)
     deal_id = next(iter(fresh_emulator.state.hubspot.deals))
     hs.crm.deals.basic_api.get_by_id(deal_id)
-    requests.get(f"{fresh_emulator.hubspot_url}/crm/v3/objects/0-3/{deal_id}", timeout=10,
-                 headers={"Authorization": f"Bearer {fresh_emulator.credentials.hubspot_token}"})
+    requests.get(
+        f"{fresh_emulator.hubspot_url}/crm/v3/objects/0-3/{deal_id}",
+        timeout=10,
+        headers={"Authorization": f"Bearer {fresh_emulator.credentials.hubspot_token}"},
+    )
     counted = fresh_emulator.stats.to_json()["requests"]
     assert counted["hubspot GET /crm/v3/objects/deals"] == 1
     assert counted["hubspot GET /crm/v3/objects/deals/{objectId}"] == 2

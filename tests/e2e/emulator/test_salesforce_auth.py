@@ -35,8 +35,10 @@ def grants(emulator: EmulatorHandle) -> dict[str, tuple[dict[str, str], tuple[st
     c = emulator.credentials
     client = {"client_id": c.client_id, "client_secret": c.client_secret}
     return {
-        "password": ({"grant_type": "password", **client, "username": c.username,
-                      "password": c.password + c.security_token}, None),
+        "password": (
+            {"grant_type": "password", **client, "username": c.username, "password": c.password + c.security_token},
+            None,
+        ),
         "client_credentials_basic": ({"grant_type": "client_credentials"}, (c.client_id, c.client_secret)),
         "client_credentials_form": ({"grant_type": "client_credentials", **client}, None),
         "refresh_token": ({"grant_type": "refresh_token", **client, "refresh_token": c.refresh_token}, None),
@@ -54,8 +56,9 @@ def test_grants_issue_working_tokens(emulator: EmulatorHandle, http: requests.Se
     assert body["token_type"] == "Bearer"
     assert body["id"].startswith(f"{emulator.salesforce_url}/id/{emulator.state.salesforce.org_id}/005")
     assert abs(int(body["issued_at"]) - time.time() * 1000) < 60_000
-    expected = hmac.new(emulator.credentials.client_secret.encode(), (body["id"] + body["issued_at"]).encode(),
-                        hashlib.sha256).digest()
+    expected = hmac.new(
+        emulator.credentials.client_secret.encode(), (body["id"] + body["issued_at"]).encode(), hashlib.sha256
+    ).digest()
     assert base64.b64decode(body["signature"]) == expected
 
     sf = Salesforce(instance_url=body["instance_url"], session_id=body["access_token"], session=http)
@@ -72,8 +75,9 @@ def test_grants_issue_working_tokens(emulator: EmulatorHandle, http: requests.Se
         ({"grant_type": "authorization_code"}, "unsupported_grant_type", "grant type not supported"),
     ],
 )
-def test_password_grant_errors(emulator: EmulatorHandle, http: requests.Session, change: dict[str, str], error: str,
-                               description: str) -> None:
+def test_password_grant_errors(
+    emulator: EmulatorHandle, http: requests.Session, change: dict[str, str], error: str, description: str
+) -> None:
     form, _ = grants(emulator)["password"]
     response = http.post(token_url(emulator), data={**form, **change})
     assert response.status_code == 400

@@ -24,10 +24,16 @@ pytestmark = pytest.mark.e2e
 
 @contextmanager
 def client(**settings: Any) -> Iterator[tuple[EmulatorHandle, Salesforce]]:
-    with run_emulator(deals=40, seed=5, fault_settings=FaultSettings(**settings)) as emulator, \
-            https_session(emulator) as session:
-        yield emulator, Salesforce(instance_url=emulator.salesforce_url,
-                                   session_id=emulator.credentials.salesforce_token, session=session)
+    with (
+        run_emulator(deals=40, seed=5, fault_settings=FaultSettings(**settings)) as emulator,
+        https_session(emulator) as session,
+    ):
+        yield (
+            emulator,
+            Salesforce(
+                instance_url=emulator.salesforce_url, session_id=emulator.credentials.salesforce_token, session=session
+            ),
+        )
 
 
 def https_session(emulator: EmulatorHandle) -> requests.Session:
@@ -47,8 +53,9 @@ def test_rate_limit_is_refused_request_limit_exceeded() -> None:
         with pytest.raises(SalesforceRefusedRequest) as caught:
             query_repeatedly(sf, 10)
         assert caught.value.status == 403
-        assert caught.value.content == [{"message": "ConcurrentPerOrgLongTxn Limit exceeded.",
-                                         "errorCode": "REQUEST_LIMIT_EXCEEDED"}]
+        assert caught.value.content == [
+            {"message": "ConcurrentPerOrgLongTxn Limit exceeded.", "errorCode": "REQUEST_LIMIT_EXCEEDED"}
+        ]
         assert emulator.stats.to_json()["rate_limited"] == {"salesforce": 1}
 
 
@@ -74,8 +81,10 @@ def test_server_errors_have_salesforce_bodies() -> None:
 def test_partial_failure_rejects_with_real_codes() -> None:
     with client(profile="partial-failure", reject_rate=1.0) as (emulator, sf):
         ids = [r["Id"] for r in sf.query("SELECT Id FROM Opportunity LIMIT 4")["records"]]
-        body = {"allOrNone": False, "records": [
-            {"attributes": {"type": "Opportunity"}, "id": i, "DealSync_Health_Score__c": 50} for i in ids]}
+        body = {
+            "allOrNone": False,
+            "records": [{"attributes": {"type": "Opportunity"}, "id": i, "DealSync_Health_Score__c": 50} for i in ids],
+        }
         results = sf.restful("composite/sobjects", method="PATCH", json=body)
         codes = [r["errors"][0]["statusCode"] for r in results]
         assert codes == ["FIELD_CUSTOM_VALIDATION_EXCEPTION", "UNABLE_TO_LOCK_ROW"] * 2
@@ -113,8 +122,11 @@ def test_a_person_edits_records_right_after_they_are_read() -> None:
 
 def test_daily_api_budget(fresh_emulator: EmulatorHandle) -> None:
     with https_session(fresh_emulator) as session:
-        sf = Salesforce(instance_url=fresh_emulator.salesforce_url,
-                        session_id=fresh_emulator.credentials.salesforce_token, session=session)
+        sf = Salesforce(
+            instance_url=fresh_emulator.salesforce_url,
+            session_id=fresh_emulator.credentials.salesforce_token,
+            session=session,
+        )
         org = fresh_emulator.state.salesforce
         sf.limits()
         org.daily_api_max = org.api_used + 1

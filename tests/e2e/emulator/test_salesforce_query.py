@@ -23,8 +23,10 @@ from dealsync.emulator import EmulatorHandle
 
 pytestmark = pytest.mark.e2e
 
-OPPORTUNITY_FIELDS = ("Id, Name, AccountId, Account.Name, Owner.Name, Amount, CurrencyIsoCode, StageName, "
-                      "Probability, CloseDate, LastModifiedDate, SystemModstamp, IsDeleted, IsClosed, IsWon")
+OPPORTUNITY_FIELDS = (
+    "Id, Name, AccountId, Account.Name, Owner.Name, Amount, CurrencyIsoCode, StageName, "
+    "Probability, CloseDate, LastModifiedDate, SystemModstamp, IsDeleted, IsClosed, IsWon"
+)
 NEXT_URL = re.compile(r"^/services/data/v59\.0/(query|queryAll)/01g[0-9A-Za-z]{15}-(\d+)$")
 DATETIME = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}\+0000$")
 
@@ -45,8 +47,9 @@ def http(emulator: EmulatorHandle) -> Iterator[requests.Session]:
 
 @pytest.fixture
 def sf(emulator: EmulatorHandle, http: requests.Session) -> Salesforce:
-    return Salesforce(instance_url=emulator.salesforce_url, session_id=emulator.credentials.salesforce_token,
-                      session=http)
+    return Salesforce(
+        instance_url=emulator.salesforce_url, session_id=emulator.credentials.salesforce_token, session=http
+    )
 
 
 def live_ids(emulator: EmulatorHandle, *, deleted: bool = False) -> set[str]:
@@ -88,18 +91,19 @@ def test_query_hides_deleted_rows_query_all_includes_them(emulator: EmulatorHand
     assert deleted
     visible = sf.query_all("SELECT Id, IsDeleted FROM Opportunity")["records"]
     assert not {r["Id"] for r in visible} & deleted
-    every = sf.query_all("SELECT Id, IsDeleted FROM Opportunity", include_deleted=True,
-                         headers={"Sforce-Query-Options": "batchSize=250"})["records"]
+    every = sf.query_all(
+        "SELECT Id, IsDeleted FROM Opportunity", include_deleted=True, headers={"Sforce-Query-Options": "batchSize=250"}
+    )["records"]
     assert {r["Id"] for r in every if r["IsDeleted"]} == deleted
-    first = sf.query("SELECT Id FROM Opportunity", include_deleted=True,
-                     headers={"Sforce-Query-Options": "batchSize=250"})
+    first = sf.query(
+        "SELECT Id FROM Opportunity", include_deleted=True, headers={"Sforce-Query-Options": "batchSize=250"}
+    )
     assert NEXT_URL.match(first["nextRecordsUrl"]).group(1) == "queryAll"  # type: ignore[union-attr]
     count = sf.query("SELECT COUNT() FROM Opportunity WHERE IsDeleted = true", include_deleted=True)
     assert (count["totalSize"], count["records"]) == (len(deleted), [])
 
 
-def test_records_have_attributes_relationships_and_salesforce_formats(emulator: EmulatorHandle,
-                                                                      sf: Salesforce) -> None:
+def test_records_have_attributes_relationships_and_salesforce_formats(emulator: EmulatorHandle, sf: Salesforce) -> None:
     state = emulator.state.salesforce
     result = sf.query(f"SELECT {OPPORTUNITY_FIELDS} FROM Opportunity ORDER BY Amount DESC NULLS LAST LIMIT 300")  # noqa: S608
     assert result["done"]
@@ -107,8 +111,10 @@ def test_records_have_attributes_relationships_and_salesforce_formats(emulator: 
     with_account = without_account = 0
     for record in result["records"]:
         row = state.tables["Opportunity"][record["Id"]]
-        assert record["attributes"] == {"type": "Opportunity",
-                                        "url": f"/services/data/v59.0/sobjects/Opportunity/{record['Id']}"}
+        assert record["attributes"] == {
+            "type": "Opportunity",
+            "url": f"/services/data/v59.0/sobjects/Opportunity/{record['Id']}",
+        }
         assert DATETIME.match(record["SystemModstamp"])
         assert record["CloseDate"] == row["CloseDate"].isoformat()
         assert record["Owner"]["Name"] == state.tables["User"][row["OwnerId"]]["Name"]
@@ -141,14 +147,21 @@ def test_describe_lists_fields_stages_and_the_health_score(emulator: EmulatorHan
     fields = {f["name"]: f for f in describe["fields"]}
     score = fields["DealSync_Health_Score__c"]
     assert (score["type"], score["precision"], score["scale"], score["custom"], score["updateable"]) == (
-        "double", 3, 0, True, True)
+        "double",
+        3,
+        0,
+        True,
+        True,
+    )
     assert fields["Amount"]["type"] == "currency"
     assert fields["CloseDate"]["soapType"] == "xsd:date"
     assert fields["IsWon"]["updateable"] is False
     assert fields["AccountId"]["referenceTo"] == ["Account"]
     assert fields["AccountId"]["relationshipName"] == "Account"
-    stages = [s["ApiName"] for s in sorted(emulator.state.salesforce.tables["OpportunityStage"].values(),
-                                           key=lambda s: s["SortOrder"])]
+    stages = [
+        s["ApiName"]
+        for s in sorted(emulator.state.salesforce.tables["OpportunityStage"].values(), key=lambda s: s["SortOrder"])
+    ]
     assert [p["value"] for p in fields["StageName"]["picklistValues"]] == stages
     assert {"active", "defaultValue", "label", "validFor", "value"} == set(fields["StageName"]["picklistValues"][0])
     assert "CurrencyIsoCode" in fields
@@ -158,13 +171,15 @@ def test_describe_lists_fields_stages_and_the_health_score(emulator: EmulatorHan
 def test_query_errors_surface_as_malformed_request(sf: Salesforce) -> None:
     with pytest.raises(SalesforceMalformedRequest) as caught:
         sf.query("SELECT Id, Bogus FROM Opportunity")
-    assert caught.value.content == [{
-        "message": "\nSELECT Id, Bogus FROM Opportunity\n           ^\nERROR at Row:1:Column:12\nNo such column "
-                   "'Bogus' on entity 'Opportunity'. If you are attempting to use a custom field, be sure to append "
-                   "the '__c' after the custom field name. Please reference your WSDL or the describe call for the "
-                   "appropriate names.",
-        "errorCode": "INVALID_FIELD",
-    }]
+    assert caught.value.content == [
+        {
+            "message": "\nSELECT Id, Bogus FROM Opportunity\n           ^\nERROR at Row:1:Column:12\nNo such column "
+            "'Bogus' on entity 'Opportunity'. If you are attempting to use a custom field, be sure to append "
+            "the '__c' after the custom field name. Please reference your WSDL or the describe call for the "
+            "appropriate names.",
+            "errorCode": "INVALID_FIELD",
+        }
+    ]
     with pytest.raises(SalesforceMalformedRequest) as caught:
         sf.query("SELECT Id FROM Opportunity WHERE Name = 'x' ORDER")
     assert caught.value.content[0]["errorCode"] == "MALFORMED_QUERY"
@@ -182,16 +197,16 @@ def test_hostile_literal_stays_a_literal(sf: Salesforce) -> None:
 
 
 def test_incremental_filter_on_system_modstamp(emulator: EmulatorHandle, sf: Salesforce) -> None:
-    rows = sorted(r["SystemModstamp"] for r in emulator.state.salesforce.tables["Opportunity"].values()
-                  if not r["IsDeleted"])
+    rows = sorted(
+        r["SystemModstamp"] for r in emulator.state.salesforce.tables["Opportunity"].values() if not r["IsDeleted"]
+    )
     cutoff = rows[len(rows) // 2]
     literal = cutoff.strftime("%Y-%m-%dT%H:%M:%S") + f".{cutoff.microsecond // 1000:03d}Z"
     result = sf.query_all(f"SELECT Id FROM Opportunity WHERE SystemModstamp > {literal}")  # noqa: S608
     assert result["totalSize"] == sum(1 for stamp in rows if stamp > cutoff)
 
 
-def test_limits_usage_header_and_versions(emulator: EmulatorHandle, sf: Salesforce,
-                                          http: requests.Session) -> None:
+def test_limits_usage_header_and_versions(emulator: EmulatorHandle, sf: Salesforce, http: requests.Session) -> None:
     limits = sf.limits()
     assert limits["DailyApiRequests"]["Max"] == emulator.state.salesforce.daily_api_max
     assert {"DailyBulkApiRequests", "DataStorageMB"} <= set(limits)
@@ -228,8 +243,11 @@ def test_unknown_routes_and_methods(sf: Salesforce) -> None:
 
 
 def test_bulk2_query_returns_every_row(emulator: EmulatorHandle, sf: Salesforce) -> None:
-    pages = list(sf.bulk2.Opportunity.query("SELECT Id, Name, Account.Name, SystemModstamp FROM Opportunity",
-                                            max_records=150, wait=0))
+    pages = list(
+        sf.bulk2.Opportunity.query(
+            "SELECT Id, Name, Account.Name, SystemModstamp FROM Opportunity", max_records=150, wait=0
+        )
+    )
     assert len(pages) > 2
     rows = [row for page in pages for row in csv.DictReader(io.StringIO(str(page)))]
     assert [r["Id"] for r in rows] == sorted(live_ids(emulator))
@@ -246,8 +264,9 @@ def test_bulk2_query_returns_every_row(emulator: EmulatorHandle, sf: Salesforce)
 
 def test_bulk2_job_lifecycle_on_the_wire(emulator: EmulatorHandle, sf: Salesforce, http: requests.Session) -> None:
     base = f"{emulator.salesforce_url}/services/data/v59.0/jobs/query"
-    created = http.post(base, json={"operation": "query", "query": "SELECT Id, Name FROM Account"},
-                        headers=sf.headers).json()
+    created = http.post(
+        base, json={"operation": "query", "query": "SELECT Id, Name FROM Account"}, headers=sf.headers
+    ).json()
     assert created["state"] == "UploadComplete"
     assert (created["object"], created["operation"], created["contentType"]) == ("Account", "query", "CSV")
     assert created["id"].startswith("750")
@@ -259,12 +278,16 @@ def test_bulk2_job_lifecycle_on_the_wire(emulator: EmulatorHandle, sf: Salesforc
     assert first.headers["Content-Type"].startswith("text/csv")
     assert first.headers["Sforce-NumberOfRecords"] == "10"
     assert first.text.splitlines()[0] == "Id,Name"
-    last = http.get(f"{base}/{created['id']}/results", headers=sf.headers,
-                    params={"maxRecords": accounts, "locator": first.headers["Sforce-Locator"]})
+    last = http.get(
+        f"{base}/{created['id']}/results",
+        headers=sf.headers,
+        params={"maxRecords": accounts, "locator": first.headers["Sforce-Locator"]},
+    )
     assert last.headers["Sforce-Locator"] == "null"
     assert int(last.headers["Sforce-NumberOfRecords"]) == accounts - 10
-    other_version = http.get(f"{emulator.salesforce_url}/services/data/v58.0/jobs/query/{created['id']}/results",
-                             headers=sf.headers)
+    other_version = http.get(
+        f"{emulator.salesforce_url}/services/data/v58.0/jobs/query/{created['id']}/results", headers=sf.headers
+    )
     assert other_version.status_code == 409
     assert http.delete(f"{base}/{created['id']}", headers=sf.headers).status_code == 204
     assert http.get(f"{base}/{created['id']}", headers=sf.headers).status_code == 404

@@ -12,18 +12,21 @@ from dealsync.emulator import run_emulator
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
-WIDE_SELECT = ("SELECT Id, Name, AccountId, Account.Name, Amount, CurrencyIsoCode, StageName, Probability, CloseDate, "
-               "OwnerId, Owner.Name, CreatedDate, LastModifiedDate, SystemModstamp, LastActivityDate, IsDeleted, "
-               "IsClosed, IsWon, ForecastCategoryName, Type, LeadSource, Description, DealSync_Health_Score__c "
-               "FROM Opportunity")
+WIDE_SELECT = (
+    "SELECT Id, Name, AccountId, Account.Name, Amount, CurrencyIsoCode, StageName, Probability, CloseDate, "
+    "OwnerId, Owner.Name, CreatedDate, LastModifiedDate, SystemModstamp, LastActivityDate, IsDeleted, "
+    "IsClosed, IsWon, ForecastCategoryName, Type, LeadSource, Description, DealSync_Health_Score__c "
+    "FROM Opportunity"
+)
 
 
 def test_full_pages_per_second() -> None:
     with run_emulator(deals=8200, seed=3) as emulator, requests.Session() as session:
         session.trust_env = False  # a REQUESTS_CA_BUNDLE in the environment would override ``verify``
         session.verify = str(emulator.ca_bundle)
-        sf = Salesforce(instance_url=emulator.salesforce_url, session_id=emulator.credentials.salesforce_token,
-                        session=session)
+        sf = Salesforce(
+            instance_url=emulator.salesforce_url, session_id=emulator.credentials.salesforce_token, session=session
+        )
         started = time.perf_counter()
         result = sf.query_all(WIDE_SELECT)
         elapsed = time.perf_counter() - started

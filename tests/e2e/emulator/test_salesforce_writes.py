@@ -26,20 +26,27 @@ def sf(fresh_emulator: EmulatorHandle) -> Iterator[Salesforce]:
     session = requests.Session()
     session.trust_env = False  # a REQUESTS_CA_BUNDLE in the environment would override ``verify``
     session.verify = str(fresh_emulator.ca_bundle)
-    yield Salesforce(instance_url=fresh_emulator.salesforce_url, session_id=fresh_emulator.credentials.salesforce_token,
-                     session=session)
+    yield Salesforce(
+        instance_url=fresh_emulator.salesforce_url,
+        session_id=fresh_emulator.credentials.salesforce_token,
+        session=session,
+    )
     session.close()
 
 
 def open_rows(emulator: EmulatorHandle, count: int) -> list[Row]:
-    rows = [r for r in emulator.state.salesforce.tables["Opportunity"].values()
-            if not r["IsDeleted"] and not r["IsClosed"]]
+    rows = [
+        r for r in emulator.state.salesforce.tables["Opportunity"].values() if not r["IsDeleted"] and not r["IsClosed"]
+    ]
     return rows[:count]
 
 
 def history_of(emulator: EmulatorHandle, opportunity_id: str) -> list[Row]:
-    return [h for h in emulator.state.salesforce.tables["OpportunityHistory"].values()
-            if h["OpportunityId"] == opportunity_id]
+    return [
+        h
+        for h in emulator.state.salesforce.tables["OpportunityHistory"].values()
+        if h["OpportunityId"] == opportunity_id
+    ]
 
 
 def won_stage(emulator: EmulatorHandle) -> Row:
@@ -97,8 +104,11 @@ def test_if_unmodified_since(fresh_emulator: EmulatorHandle, sf: Salesforce) -> 
     ("body", "code", "fields"),
     [
         ({"Bogus__c": 1}, "INVALID_FIELD", None),
-        ({"IsWon": True, "SystemModstamp": "2024-01-01T00:00:00Z"}, "INVALID_FIELD_FOR_INSERT_UPDATE",
-         ["IsWon", "SystemModstamp"]),
+        (
+            {"IsWon": True, "SystemModstamp": "2024-01-01T00:00:00Z"},
+            "INVALID_FIELD_FOR_INSERT_UPDATE",
+            ["IsWon", "SystemModstamp"],
+        ),
         ({"DealSync_Health_Score__c": 1000}, "NUMBER_OUTSIDE_VALID_RANGE", ["DealSync_Health_Score__c"]),
         ({"Amount": "lots"}, "JSON_PARSER_ERROR", None),
         ({"CloseDate": None}, "REQUIRED_FIELD_MISSING", ["CloseDate"]),
@@ -108,8 +118,9 @@ def test_if_unmodified_since(fresh_emulator: EmulatorHandle, sf: Salesforce) -> 
         ({"Name": "x" * 121}, "STRING_TOO_LONG", ["Name"]),
     ],
 )
-def test_invalid_writes(fresh_emulator: EmulatorHandle, sf: Salesforce, body: dict[str, object], code: str,
-                        fields: list[str] | None) -> None:
+def test_invalid_writes(
+    fresh_emulator: EmulatorHandle, sf: Salesforce, body: dict[str, object], code: str, fields: list[str] | None
+) -> None:
     row = open_rows(fresh_emulator, 1)[0]
     stamp = row["SystemModstamp"]
     with pytest.raises(SalesforceMalformedRequest) as caught:
@@ -137,23 +148,42 @@ def collection(records: list[dict[str, object]], *, all_or_none: bool) -> dict[s
 def test_collection_update_with_one_failure(fresh_emulator: EmulatorHandle, sf: Salesforce) -> None:
     first, second = open_rows(fresh_emulator, 2)
     gone = next(r for r in fresh_emulator.state.salesforce.tables["Opportunity"].values() if r["IsDeleted"])
-    body = collection([
-        {"id": first["Id"], "DealSync_Health_Score__c": 55},
-        {"id": "006000000000000AAA", "DealSync_Health_Score__c": 1},
-        {"Id": second["Id"], "Amount": 777.0},
-        {"id": gone["Id"], "Amount": 1},
-        {"id": "not-an-id", "Amount": 1},
-    ], all_or_none=False)
+    body = collection(
+        [
+            {"id": first["Id"], "DealSync_Health_Score__c": 55},
+            {"id": "006000000000000AAA", "DealSync_Health_Score__c": 1},
+            {"Id": second["Id"], "Amount": 777.0},
+            {"id": gone["Id"], "Amount": 1},
+            {"id": "not-an-id", "Amount": 1},
+        ],
+        all_or_none=False,
+    )
     results = sf.restful("composite/sobjects", method="PATCH", json=body)
     assert results == [
         {"id": first["Id"], "success": True, "errors": []},
-        {"id": "006000000000000AAA", "success": False, "errors": [
-            {"statusCode": "INVALID_CROSS_REFERENCE_KEY", "message": "invalid cross reference id", "fields": []}]},
+        {
+            "id": "006000000000000AAA",
+            "success": False,
+            "errors": [
+                {"statusCode": "INVALID_CROSS_REFERENCE_KEY", "message": "invalid cross reference id", "fields": []}
+            ],
+        },
         {"id": second["Id"], "success": True, "errors": []},
-        {"id": gone["Id"], "success": False, "errors": [
-            {"statusCode": "ENTITY_IS_DELETED", "message": "entity is deleted", "fields": []}]},
-        {"success": False, "errors": [{"statusCode": "MALFORMED_ID", "fields": ["Id"],
-                                       "message": "Opportunity ID: id value of incorrect type: not-an-id"}]},
+        {
+            "id": gone["Id"],
+            "success": False,
+            "errors": [{"statusCode": "ENTITY_IS_DELETED", "message": "entity is deleted", "fields": []}],
+        },
+        {
+            "success": False,
+            "errors": [
+                {
+                    "statusCode": "MALFORMED_ID",
+                    "fields": ["Id"],
+                    "message": "Opportunity ID: id value of incorrect type: not-an-id",
+                }
+            ],
+        },
     ]
     assert first["DealSync_Health_Score__c"] == 55.0
     assert second["Amount"] == 777.0
@@ -163,15 +193,27 @@ def test_collection_update_with_one_failure(fresh_emulator: EmulatorHandle, sf: 
 def test_collection_all_or_none_rolls_back(fresh_emulator: EmulatorHandle, sf: Salesforce) -> None:
     first, second = open_rows(fresh_emulator, 2)
     stamps = (first["SystemModstamp"], second["SystemModstamp"])
-    body = collection([
-        {"id": first["Id"], "DealSync_Health_Score__c": 55},
-        {"id": second["Id"], "IsWon": True},
-    ], all_or_none=True)
+    body = collection(
+        [
+            {"id": first["Id"], "DealSync_Health_Score__c": 55},
+            {"id": second["Id"], "IsWon": True},
+        ],
+        all_or_none=True,
+    )
     results = sf.restful("composite/sobjects", method="PATCH", json=body)
-    assert results[0] == {"id": first["Id"], "success": False, "errors": [{
-        "statusCode": "ALL_OR_NONE_OPERATION_ROLLED_BACK",
-        "message": "Record rolled back because not all records were valid and the request was using AllOrNone header",
-        "fields": []}]}
+    assert results[0] == {
+        "id": first["Id"],
+        "success": False,
+        "errors": [
+            {
+                "statusCode": "ALL_OR_NONE_OPERATION_ROLLED_BACK",
+                "message": (
+                    "Record rolled back because not all records were valid and the request was using AllOrNone header"
+                ),
+                "fields": [],
+            }
+        ],
+    }
     assert results[1]["errors"][0]["statusCode"] == "INVALID_FIELD_FOR_INSERT_UPDATE"
     assert (first["SystemModstamp"], second["SystemModstamp"]) == stamps
     assert first["DealSync_Health_Score__c"] is None

@@ -56,6 +56,7 @@ def test_probability_is_a_fraction() -> None:
 
 def test_defaults_and_refs() -> None:
     deal = make_deal()
-    assert deal.status is Status.OPEN and deal.is_open
+    assert deal.status is Status.OPEN
+    assert deal.is_open
     assert str(deal.ref) == "sf-main:0065g00000AbCdEAAV"
     assert make_deal(stage=None).stage is None

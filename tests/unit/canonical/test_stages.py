@@ -71,13 +71,14 @@ def test_unmapped_stage_is_reported_with_the_config_line_to_add() -> None:
     assert resolved.status is Status.OPEN
     assert resolved.unmapped == (
         "stage 'Legal review' (id '1234567') in pipeline 'renewals' of connection 'hs-main' maps to no canonical "
-        "stage; add it under connections[hs-main].stage_map, e.g. stage_map: {\"1234567\": qualification}"
+        'stage; add it under connections[hs-main].stage_map, e.g. stage_map: {"1234567": qualification}'
     )
 
 
 def test_overrides_merge_over_defaults() -> None:
-    mapper = StageMapper("sf-main", "salesforce", stage_map={"Discovery": Stage.QUALIFICATION,
-                                                             "Prospecting": Stage.LEAD_GENERATION})
+    mapper = StageMapper(
+        "sf-main", "salesforce", stage_map={"Discovery": Stage.QUALIFICATION, "Prospecting": Stage.LEAD_GENERATION}
+    )
     assert mapper.resolve(sf_stage("Discovery")).stage is Stage.QUALIFICATION
     assert mapper.resolve(sf_stage("Prospecting")).stage is Stage.LEAD_GENERATION
     assert mapper.resolve(sf_stage("Qualification")).stage is Stage.QUALIFICATION
@@ -90,8 +91,14 @@ def test_write_target_leaves_a_deal_already_there_alone() -> None:
 
 
 def test_write_target_prefers_the_write_map_then_the_first_open_stage() -> None:
-    stages = {s.id: s for s in (sf_stage("Value Proposition", order=4), sf_stage("Needs Analysis", order=3),
-                                sf_stage("Prospecting", order=1))}
+    stages = {
+        s.id: s
+        for s in (
+            sf_stage("Value Proposition", order=4),
+            sf_stage("Needs Analysis", order=3),
+            sf_stage("Prospecting", order=1),
+        )
+    }
     current = stages["Prospecting"]
     assert StageMapper("sf", "salesforce").write_target(Stage.INITIAL_CONTACT, current, stages) == "Needs Analysis"
     mapped = StageMapper("sf", "salesforce", stage_write_map={Stage.INITIAL_CONTACT: "Value Proposition"})
@@ -100,5 +107,12 @@ def test_write_target_prefers_the_write_map_then_the_first_open_stage() -> None:
 
 def test_stage_order_follows_the_pipeline() -> None:
     assert [s.order for s in Stage] == [1, 2, 3, 4, 5, 6, 7]
-    assert [s.value for s in Stage] == ["lead_generation", "prospecting", "qualification", "initial_contact",
-                                        "proposal", "negotiation", "post_sale"]
+    assert [s.value for s in Stage] == [
+        "lead_generation",
+        "prospecting",
+        "qualification",
+        "initial_contact",
+        "proposal",
+        "negotiation",
+        "post_sale",
+    ]

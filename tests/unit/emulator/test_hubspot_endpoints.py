@@ -35,18 +35,25 @@ def call(http: Client, backend: Backend, method: str, path: str, **kwargs: Any) 
 
 def token_form(backend: Backend, **overrides: str) -> dict[str, str]:
     credentials = backend.tokens.credentials
-    form = {"grant_type": "refresh_token", "client_id": credentials.client_id,
-            "client_secret": credentials.client_secret, "refresh_token": credentials.refresh_token}
+    form = {
+        "grant_type": "refresh_token",
+        "client_id": credentials.client_id,
+        "client_secret": credentials.client_secret,
+        "refresh_token": credentials.refresh_token,
+    }
     form.update(overrides)
     return form
 
 
-@pytest.mark.parametrize(("overrides", "status"), [
-    ({"client_id": "nope"}, "BAD_CLIENT_ID"),
-    ({"client_secret": "nope"}, "BAD_CLIENT_SECRET"),
-    ({"grant_type": "password"}, "BAD_GRANT_TYPE"),
-    ({"grant_type": "authorization_code"}, "BAD_AUTH_CODE"),
-])
+@pytest.mark.parametrize(
+    ("overrides", "status"),
+    [
+        ({"client_id": "nope"}, "BAD_CLIENT_ID"),
+        ({"client_secret": "nope"}, "BAD_CLIENT_SECRET"),
+        ({"grant_type": "password"}, "BAD_GRANT_TYPE"),
+        ({"grant_type": "authorization_code"}, "BAD_AUTH_CODE"),
+    ],
+)
 def test_oauth_refusals(http: Client, backend: Backend, overrides: dict[str, str], status: str) -> None:
     response = http.post("/oauth/v1/token", data=token_form(backend, **overrides))
     assert response.status_code == 400
@@ -70,31 +77,37 @@ def test_unrouted_and_wrong_method(http: Client, backend: Backend) -> None:
     assert call(http, backend, "PUT", "/crm/v3/objects/deals/1")[0] == 405
 
 
-@pytest.mark.parametrize(("method", "path", "kwargs"), [
-    ("GET", "/crm/v3/objects/deals?archived=maybe", {}),
-    ("GET", "/crm/v3/objects/deals?limit=ten", {}),
-    ("GET", "/crm/v3/objects/deals?limit=0", {}),
-    ("POST", "/crm/v3/objects/deals/batch/read", {"data": "{not json", "content_type": "application/json"}),
-    ("POST", "/crm/v3/objects/deals/batch/read", {"json": []}),
-    ("POST", "/crm/v3/objects/deals/batch/read", {"json": {"inputs": {}}}),
-    ("POST", "/crm/v3/objects/deals/batch/read", {"json": {"inputs": [{}]}}),
-    ("POST", "/crm/v3/objects/deals/batch/read", {"json": {"inputs": [], "properties": "dealname"}}),
-    ("POST", "/crm/v3/objects/deals/batch/update", {"json": {"inputs": [{"id": "1"}]}}),
-    ("POST", "/crm/v3/objects/deals/batch/update", {"json": {"inputs": "x"}}),
-    ("POST", "/crm/v3/objects/deals/batch/update", {"json": {"inputs": [{"properties": {}}]}}),
-    ("POST", "/crm/v3/objects/deals/batch/update",
-     {"json": {"inputs": [{"id": "1", "properties": {}}, {"id": "1", "properties": {}}]}}),
-    ("POST", "/crm/v3/objects/deals/search", {"json": {"after": "x"}}),
-    ("POST", "/crm/v3/objects/deals/search", {"json": {"after": "-5"}}),
-    ("POST", "/crm/v3/objects/deals/search", {"json": {"filterGroups": {}}}),
-    ("POST", "/crm/v3/objects/deals/search", {"json": {"sorts": [{"propertyName": "amount", "direction": "UP"}]}}),
-    ("POST", "/crm/v3/objects/deals/search", {"json": {"sorts": [5]}}),
-    ("POST", "/crm/v3/objects/deals/search", {"json": {"filterGroups": [{"filters": [{"operator": "EQ"}]}]}}),
-    ("POST", "/crm/v4/associations/deals/tickets/batch/read", {"json": {"inputs": []}}),
-    ("GET", "/crm/v3/pipelines/widgets", {}),
-    ("GET", "/crm/v3/properties/widgets", {}),
-    ("POST", "/crm/v3/properties/companies", {"json": {}}),
-])
+@pytest.mark.parametrize(
+    ("method", "path", "kwargs"),
+    [
+        ("GET", "/crm/v3/objects/deals?archived=maybe", {}),
+        ("GET", "/crm/v3/objects/deals?limit=ten", {}),
+        ("GET", "/crm/v3/objects/deals?limit=0", {}),
+        ("POST", "/crm/v3/objects/deals/batch/read", {"data": "{not json", "content_type": "application/json"}),
+        ("POST", "/crm/v3/objects/deals/batch/read", {"json": []}),
+        ("POST", "/crm/v3/objects/deals/batch/read", {"json": {"inputs": {}}}),
+        ("POST", "/crm/v3/objects/deals/batch/read", {"json": {"inputs": [{}]}}),
+        ("POST", "/crm/v3/objects/deals/batch/read", {"json": {"inputs": [], "properties": "dealname"}}),
+        ("POST", "/crm/v3/objects/deals/batch/update", {"json": {"inputs": [{"id": "1"}]}}),
+        ("POST", "/crm/v3/objects/deals/batch/update", {"json": {"inputs": "x"}}),
+        ("POST", "/crm/v3/objects/deals/batch/update", {"json": {"inputs": [{"properties": {}}]}}),
+        (
+            "POST",
+            "/crm/v3/objects/deals/batch/update",
+            {"json": {"inputs": [{"id": "1", "properties": {}}, {"id": "1", "properties": {}}]}},
+        ),
+        ("POST", "/crm/v3/objects/deals/search", {"json": {"after": "x"}}),
+        ("POST", "/crm/v3/objects/deals/search", {"json": {"after": "-5"}}),
+        ("POST", "/crm/v3/objects/deals/search", {"json": {"filterGroups": {}}}),
+        ("POST", "/crm/v3/objects/deals/search", {"json": {"sorts": [{"propertyName": "amount", "direction": "UP"}]}}),
+        ("POST", "/crm/v3/objects/deals/search", {"json": {"sorts": [5]}}),
+        ("POST", "/crm/v3/objects/deals/search", {"json": {"filterGroups": [{"filters": [{"operator": "EQ"}]}]}}),
+        ("POST", "/crm/v4/associations/deals/tickets/batch/read", {"json": {"inputs": []}}),
+        ("GET", "/crm/v3/pipelines/widgets", {}),
+        ("GET", "/crm/v3/properties/widgets", {}),
+        ("POST", "/crm/v3/properties/companies", {"json": {}}),
+    ],
+)
 def test_validation_errors(http: Client, backend: Backend, method: str, path: str, kwargs: dict[str, Any]) -> None:
     status, body = call(http, backend, method, path, **kwargs)
     assert status == 400
@@ -102,18 +115,27 @@ def test_validation_errors(http: Client, backend: Backend, method: str, path: st
     assert body["status"] == "error"
 
 
-@pytest.mark.parametrize("body", [
-    {"name": "Bad Name", "label": "x", "type": "string", "fieldType": "text", "groupName": "dealinformation"},
-    {"name": "ok_name", "label": "x", "type": "text", "fieldType": "text", "groupName": "dealinformation"},
-    {"name": "ok_name", "label": "x", "type": "string", "fieldType": "dropdown", "groupName": "dealinformation"},
-])
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"name": "Bad Name", "label": "x", "type": "string", "fieldType": "text", "groupName": "dealinformation"},
+        {"name": "ok_name", "label": "x", "type": "text", "fieldType": "text", "groupName": "dealinformation"},
+        {"name": "ok_name", "label": "x", "type": "string", "fieldType": "dropdown", "groupName": "dealinformation"},
+    ],
+)
 def test_property_create_validation(http: Client, backend: Backend, body: dict[str, str]) -> None:
     assert call(http, backend, "POST", "/crm/v3/properties/deals", json=body)[0] == 400
 
 
 def test_enumeration_property_with_options(http: Client, backend: Backend) -> None:
-    created = {"name": "dealsync_tier", "label": "Tier", "type": "enumeration", "fieldType": "select",
-               "groupName": "dealinformation", "options": [{"label": "Gold", "value": "gold"}]}
+    created = {
+        "name": "dealsync_tier",
+        "label": "Tier",
+        "type": "enumeration",
+        "fieldType": "select",
+        "groupName": "dealinformation",
+        "options": [{"label": "Gold", "value": "gold"}],
+    }
     status, body = call(http, backend, "POST", "/crm/v3/properties/deals", json=created)
     assert status == 201
     assert body["options"][0]["value"] == "gold"
@@ -152,32 +174,49 @@ def test_companies_side_of_associations(http: Client, backend: Backend) -> None:
     assert body["associations"]["deals"]["results"][0]["type"] == "company_to_deal"
     status, body = call(http, backend, "GET", f"/crm/v4/objects/deals/{deal_id}/associations/companies")
     assert body["results"][0]["toObjectId"] == int(company)
-    status, body = call(http, backend, "POST", "/crm/v4/associations/companies/deals/batch/read",
-                        json={"inputs": [{"id": company}]})
+    status, body = call(
+        http, backend, "POST", "/crm/v4/associations/companies/deals/batch/read", json={"inputs": [{"id": company}]}
+    )
     assert status == 200
     assert body["results"][0]["to"][0]["associationTypes"] == [
-        {"category": "HUBSPOT_DEFINED", "typeId": 342, "label": None}]
+        {"category": "HUBSPOT_DEFINED", "typeId": 342, "label": None}
+    ]
 
 
 def test_companies_list_and_search(http: Client, backend: Backend) -> None:
     status, body = call(http, backend, "GET", "/crm/v3/objects/companies?limit=5")
     assert status == 200
-    assert set(body["results"][0]["properties"]) == {"createdate", "domain", "hs_lastmodifieddate", "hs_object_id",
-                                                     "name"}
+    assert set(body["results"][0]["properties"]) == {
+        "createdate",
+        "domain",
+        "hs_lastmodifieddate",
+        "hs_object_id",
+        "name",
+    }
     name = body["results"][0]["properties"]["name"]
-    status, found = call(http, backend, "POST", "/crm/v3/objects/companies/search",
-                         json={"filterGroups": [{"filters": [{"propertyName": "name", "operator": "EQ",
-                                                              "value": name.upper()}]}]})
+    status, found = call(
+        http,
+        backend,
+        "POST",
+        "/crm/v3/objects/companies/search",
+        json={"filterGroups": [{"filters": [{"propertyName": "name", "operator": "EQ", "value": name.upper()}]}]},
+    )
     assert body["results"][0]["id"] in [r["id"] for r in found["results"]]
 
 
 def test_history_and_id_property_lookups(http: Client, backend: Backend) -> None:
     deal_id, deal = next((i, d) for i, d in backend.state.hubspot.deals.items() if d.properties.get("dealname"))
-    status, body = call(http, backend, "GET",
-                        f"/crm/v3/objects/deals/{deal_id}?propertiesWithHistory=dealname,pipeline")
+    status, body = call(
+        http, backend, "GET", f"/crm/v3/objects/deals/{deal_id}?propertiesWithHistory=dealname,pipeline"
+    )
     assert body["propertiesWithHistory"]["dealname"][0]["value"] == deal.properties["dealname"]
-    status, body = call(http, backend, "GET", f"/crm/v3/objects/deals/{deal.properties['dealname']}",
-                        query_string={"idProperty": "dealname"})
+    status, body = call(
+        http,
+        backend,
+        "GET",
+        f"/crm/v3/objects/deals/{deal.properties['dealname']}",
+        query_string={"idProperty": "dealname"},
+    )
     assert (status, body["id"]) == (200, deal_id)
     status, body = call(http, backend, "GET", "/crm/v3/objects/deals/abc")
     assert "usually numeric" in body["message"]

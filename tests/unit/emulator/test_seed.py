@@ -21,19 +21,37 @@ from dealsync.emulator.state import EmulatorState
 AS_OF = date(2025, 6, 15)
 
 SF_CANON = {
-    "Prospecting": 1, "Qualification": 2, "Needs Analysis": 3, "Value Proposition": 3, "Id. Decision Makers": 3,
-    "Perception Analysis": 4, "Proposal/Price Quote": 4, "Negotiation/Review": 5, "Closed Won": 6, "Closed Lost": 7,
+    "Prospecting": 1,
+    "Qualification": 2,
+    "Needs Analysis": 3,
+    "Value Proposition": 3,
+    "Id. Decision Makers": 3,
+    "Perception Analysis": 4,
+    "Proposal/Price Quote": 4,
+    "Negotiation/Review": 5,
+    "Closed Won": 6,
+    "Closed Lost": 7,
 }
 HS_CANON = {
-    "appointmentscheduled": 2, "qualifiedtobuy": 3, "presentationscheduled": 4, "decisionmakerboughtin": 5,
-    "contractsent": 5, "closedwon": 6, "closedlost": 7,
+    "appointmentscheduled": 2,
+    "qualifiedtobuy": 3,
+    "presentationscheduled": 4,
+    "decisionmakerboughtin": 5,
+    "contractsent": 5,
+    "closedwon": 6,
+    "closedlost": 7,
 }
 SF_DEFAULT_STAGES = [
-    ("Prospecting", 10.0, False, False, "Pipeline"), ("Qualification", 10.0, False, False, "Pipeline"),
-    ("Needs Analysis", 20.0, False, False, "Pipeline"), ("Value Proposition", 50.0, False, False, "Pipeline"),
-    ("Id. Decision Makers", 60.0, False, False, "Pipeline"), ("Perception Analysis", 70.0, False, False, "Pipeline"),
-    ("Proposal/Price Quote", 75.0, False, False, "Pipeline"), ("Negotiation/Review", 90.0, False, False, "Pipeline"),
-    ("Closed Won", 100.0, True, True, "Closed"), ("Closed Lost", 0.0, True, False, "Omitted"),
+    ("Prospecting", 10.0, False, False, "Pipeline"),
+    ("Qualification", 10.0, False, False, "Pipeline"),
+    ("Needs Analysis", 20.0, False, False, "Pipeline"),
+    ("Value Proposition", 50.0, False, False, "Pipeline"),
+    ("Id. Decision Makers", 60.0, False, False, "Pipeline"),
+    ("Perception Analysis", 70.0, False, False, "Pipeline"),
+    ("Proposal/Price Quote", 75.0, False, False, "Pipeline"),
+    ("Negotiation/Review", 90.0, False, False, "Pipeline"),
+    ("Closed Won", 100.0, True, True, "Closed"),
+    ("Closed Lost", 0.0, True, False, "Omitted"),
 ]
 
 
@@ -85,12 +103,23 @@ def _sf_records(state: EmulatorState) -> list[Rec]:
         status = "won" if stage["IsWon"] else "lost" if stage["IsClosed"] else "open"
         amount = o["Amount"]
         activity = o["LastActivityDate"]
-        out.append(Rec(
-            "salesforce", o["Id"], not o["IsDeleted"], status, SF_CANON.get(o["StageName"]),
-            _days(state, entered.date()), None if activity is None else _days(state, activity), o["CloseDate"],
-            pushes, back, amount, o["CurrencyIsoCode"],
-            None if amount is None else amount / rates[o["CurrencyIsoCode"]],
-        ))
+        out.append(
+            Rec(
+                "salesforce",
+                o["Id"],
+                not o["IsDeleted"],
+                status,
+                SF_CANON.get(o["StageName"]),
+                _days(state, entered.date()),
+                None if activity is None else _days(state, activity),
+                o["CloseDate"],
+                pushes,
+                back,
+                amount,
+                o["CurrencyIsoCode"],
+                None if amount is None else amount / rates[o["CurrencyIsoCode"]],
+            )
+        )
     return out
 
 
@@ -113,13 +142,23 @@ def _hs_records(state: EmulatorState) -> list[Rec]:
         rate = 1.0 if currency == portal.home_currency else portal.exchange_rates[currency]
         activity = p["notes_last_updated"]
         canon = HS_CANON.get(stage) if p["pipeline"] == "default" else None
-        out.append(Rec(
-            "hubspot", d.id, not d.archived, status, canon,
-            _days(state, date.fromisoformat(versions[-1]["timestamp"][:10])),
-            None if activity is None else _days(state, date.fromisoformat(activity[:10])),
-            date.fromisoformat((p["closedate"] or "")[:10]), pushes, back, amount, currency,
-            None if amount is None else amount * rate,
-        ))
+        out.append(
+            Rec(
+                "hubspot",
+                d.id,
+                not d.archived,
+                status,
+                canon,
+                _days(state, date.fromisoformat(versions[-1]["timestamp"][:10])),
+                None if activity is None else _days(state, date.fromisoformat(activity[:10])),
+                date.fromisoformat((p["closedate"] or "")[:10]),
+                pushes,
+                back,
+                amount,
+                currency,
+                None if amount is None else amount * rate,
+            )
+        )
     return out
 
 
@@ -128,11 +167,17 @@ def _dump(state: EmulatorState) -> str:
     data = {
         "sf": state.salesforce.tables,
         "hs": {
-            "deals": {k: [v.properties, v.created_at, v.updated_at, v.archived, v.archived_at, v.history]
-                      for k, v in hs.deals.items()},
+            "deals": {
+                k: [v.properties, v.created_at, v.updated_at, v.archived, v.archived_at, v.history]
+                for k, v in hs.deals.items()
+            },
             "companies": {k: [v.properties, v.created_at, v.updated_at] for k, v in hs.companies.items()},
-            "assoc": hs.deal_companies, "owners": hs.owners, "pipelines": hs.pipelines,
-            "props": hs.deal_properties, "rates": hs.exchange_rates, "next": hs.next_id,
+            "assoc": hs.deal_companies,
+            "owners": hs.owners,
+            "pipelines": hs.pipelines,
+            "props": hs.deal_properties,
+            "rates": hs.exchange_rates,
+            "next": hs.next_id,
         },
         "truth": state.truth.to_json(),
     }
@@ -176,14 +221,28 @@ def test_proportions(state: EmulatorState, records: dict[tuple[str, str], Rec]) 
     within = [c for c in state.truth.duplicate_clusters if len(c) > len({m["system"] for m in c})]
     assert 0.24 * 2000 <= len(cross) <= 0.3 * 2000
     assert len(within) >= 0.03 * 2000
-    assert {f["rule"] for f in state.truth.flags} == set(PLANTED_RULES) == {
-        "stale.no_activity", "stale.stage_too_long", "stale.close_date_past", "stale.close_date_pushed",
-        "mis_valued.missing_amount", "mis_valued.zero_amount", "mis_valued.negative_amount", "mis_valued.outlier",
-        "mis_valued.linked_amount_mismatch", "consistency.currency_mismatch", "consistency.won_future_close",
-        "consistency.stage_backwards", "unmapped_stage",
-    }
-    assert all(f["rule"].split(".")[0] in ("stale", "mis_valued", "consistency", "unmapped_stage")
-               for f in state.truth.flags)
+    assert (
+        {f["rule"] for f in state.truth.flags}
+        == set(PLANTED_RULES)
+        == {
+            "stale.no_activity",
+            "stale.stage_too_long",
+            "stale.close_date_past",
+            "stale.close_date_pushed",
+            "mis_valued.missing_amount",
+            "mis_valued.zero_amount",
+            "mis_valued.negative_amount",
+            "mis_valued.outlier",
+            "mis_valued.linked_amount_mismatch",
+            "consistency.currency_mismatch",
+            "consistency.won_future_close",
+            "consistency.stage_backwards",
+            "unmapped_stage",
+        }
+    )
+    assert all(
+        f["rule"].split(".")[0] in ("stale", "mis_valued", "consistency", "unmapped_stage") for f in state.truth.flags
+    )
 
 
 def _records(state: EmulatorState) -> dict[tuple[str, str], Rec]:
@@ -210,7 +269,8 @@ def _medians(records: dict[tuple[str, str], Rec]) -> dict[str, float]:
     out = {}
     for system in ("salesforce", "hubspot"):
         out[system] = statistics.median(
-            r.usd for r in records.values() if r.system == system and r.live and r.usd is not None and r.usd > 0)
+            r.usd for r in records.values() if r.system == system and r.live and r.usd is not None and r.usd > 0
+        )
     return out
 
 
@@ -244,10 +304,10 @@ def _check_flags(state: EmulatorState, records: dict[tuple[str, str], Rec]) -> N
             "mis_valued.zero_amount": r.amount == 0,
             "mis_valued.negative_amount": r.amount is not None and r.amount < 0,
             "mis_valued.outlier": r.usd is not None and r.usd >= 10 * medians[r.system],
-            "mis_valued.linked_amount_mismatch": r.usd is not None and any(
-                abs(r.usd - (o.usd or 0)) / max(r.usd, o.usd or 0) > 0.1 for o in others),
-            "consistency.currency_mismatch": r.usd is not None and any(
-                o.currency != r.currency and abs(r.usd - (o.usd or 0)) / r.usd < 0.01 for o in others),
+            "mis_valued.linked_amount_mismatch": r.usd is not None
+            and any(abs(r.usd - (o.usd or 0)) / max(r.usd, o.usd or 0) > 0.1 for o in others),
+            "consistency.currency_mismatch": r.usd is not None
+            and any(o.currency != r.currency and abs(r.usd - (o.usd or 0)) / r.usd < 0.01 for o in others),
             "consistency.won_future_close": r.status == "won" and r.close > as_of,
             "consistency.stage_backwards": r.backwards,
             "unmapped_stage": r.canon is None,
@@ -304,8 +364,10 @@ def _midnight(state: EmulatorState) -> datetime:
 def test_salesforce_stages_and_rows(state: EmulatorState) -> None:
     org, t0 = state.salesforce, _midnight(state)
     stages = sorted(org.tables["OpportunityStage"].values(), key=lambda s: s["SortOrder"])
-    got = [(s["ApiName"], s["DefaultProbability"], s["IsClosed"], s["IsWon"], s["ForecastCategoryName"])
-           for s in stages[:10]]
+    got = [
+        (s["ApiName"], s["DefaultProbability"], s["IsClosed"], s["IsWon"], s["ForecastCategoryName"])
+        for s in stages[:10]
+    ]
     assert got == SF_DEFAULT_STAGES
     assert len(stages) >= 11
     assert all(not s["IsClosed"] for s in stages[10:])
@@ -331,8 +393,14 @@ def test_salesforce_stages_and_rows(state: EmulatorState) -> None:
         assert o["OwnerId"] in org.tables["User"]
         assert o["DealSync_Health_Score__c"] is None
     assert default_prob >= 0.85 * len(opps)
-    prefixes = {"Opportunity": "006", "Account": "001", "User": "005", "OpportunityStage": "01J",
-                "CurrencyType": "01L", "OpportunityHistory": "008"}
+    prefixes = {
+        "Opportunity": "006",
+        "Account": "001",
+        "User": "005",
+        "OpportunityStage": "01J",
+        "CurrencyType": "01L",
+        "OpportunityHistory": "008",
+    }
     for table, prefix in prefixes.items():
         for rid, row in org.tables[table].items():
             assert rid == row["Id"]
@@ -387,13 +455,21 @@ def test_hubspot_deals_follow_the_wire_conventions(state: EmulatorState) -> None
         for cid in portal.deal_companies.get(d.id, []):
             assert cid in portal.companies
     assert portal.next_id > max(int(i) for i in [*portal.deals, *portal.companies])
-    assert all(set(o) >= {"id", "email", "firstName", "lastName", "userId", "createdAt", "updatedAt", "archived"}
-               for o in portal.owners.values())
+    assert all(
+        set(o) >= {"id", "email", "firstName", "lastName", "userId", "createdAt", "updatedAt", "archived"}
+        for o in portal.owners.values()
+    )
 
 
-@pytest.mark.parametrize(("seed", "deals", "as_of"), [
-    (1, 800, date(2024, 2, 29)), (2, 600, date(2026, 1, 1)), (3, 1000, date(2025, 12, 31)), (99, 150, AS_OF),
-])
+@pytest.mark.parametrize(
+    ("seed", "deals", "as_of"),
+    [
+        (1, 800, date(2024, 2, 29)),
+        (2, 600, date(2026, 1, 1)),
+        (3, 1000, date(2025, 12, 31)),
+        (99, 150, AS_OF),
+    ],
+)
 def test_ground_truth_holds_for_other_seeds_sizes_and_days(seed: int, deals: int, as_of: date) -> None:
     state = generate(SeedSettings(deals=deals, seed=seed, as_of=as_of))
     records = _records(state)

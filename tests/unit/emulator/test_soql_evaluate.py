@@ -14,19 +14,37 @@ from dealsync.emulator.state import Row, SalesforceOrg, utc_now
 
 USERS = {"005A00000000001AAA": {"Id": "005A00000000001AAA", "Name": "Ada Lovelace", "IsActive": True}}
 ACCOUNTS = {
-    "001A00000000001AAA": {"Id": "001A00000000001AAA", "Name": "Acme Corp", "OwnerId": "005A00000000001AAA",
-                           "IsDeleted": False},
-    "001A00000000002AAA": {"Id": "001A00000000002AAA", "Name": "Globex", "OwnerId": "005A00000000001AAA",
-                           "IsDeleted": False},
+    "001A00000000001AAA": {
+        "Id": "001A00000000001AAA",
+        "Name": "Acme Corp",
+        "OwnerId": "005A00000000001AAA",
+        "IsDeleted": False,
+    },
+    "001A00000000002AAA": {
+        "Id": "001A00000000002AAA",
+        "Name": "Globex",
+        "OwnerId": "005A00000000001AAA",
+        "IsDeleted": False,
+    },
 }
 
 
 def opportunity(n: int, **fields: object) -> Row:
     row: Row = {
-        "Id": f"006A0000000000{n}AAA", "Name": f"Deal {n}", "AccountId": None, "Amount": 1000.0 * n,
-        "CurrencyIsoCode": "USD", "StageName": "Prospecting", "Probability": 10.0, "CloseDate": date(2024, 1, n),
-        "OwnerId": "005A00000000001AAA", "IsDeleted": False, "IsClosed": False, "IsWon": False,
-        "SystemModstamp": datetime(2024, 1, n, 12, 0, tzinfo=UTC), "DealSync_Health_Score__c": None,
+        "Id": f"006A0000000000{n}AAA",
+        "Name": f"Deal {n}",
+        "AccountId": None,
+        "Amount": 1000.0 * n,
+        "CurrencyIsoCode": "USD",
+        "StageName": "Prospecting",
+        "Probability": 10.0,
+        "CloseDate": date(2024, 1, n),
+        "OwnerId": "005A00000000001AAA",
+        "IsDeleted": False,
+        "IsClosed": False,
+        "IsWon": False,
+        "SystemModstamp": datetime(2024, 1, n, 12, 0, tzinfo=UTC),
+        "DealSync_Health_Score__c": None,
     }
     row.update(fields)
     return row
@@ -37,8 +55,9 @@ def make_org(*, multi_currency: bool = True) -> SalesforceOrg:
     rows = [
         opportunity(1, Name="acme renewal", AccountId="001A00000000001AAA"),
         opportunity(2, Name="ACME Expansion", AccountId="001A00000000001AAA", Amount=None),
-        opportunity(3, Name="O'Brien deal", AccountId="001A00000000002AAA", StageName="Closed Won", IsClosed=True,
-                    IsWon=True),
+        opportunity(
+            3, Name="O'Brien deal", AccountId="001A00000000002AAA", StageName="Closed Won", IsClosed=True, IsWon=True
+        ),
         opportunity(4, Name="100% off", IsDeleted=True),
         opportunity(5, Name="Globex pilot", AccountId="001A00000000002AAA", Amount=250.0),
     ]
@@ -77,8 +96,10 @@ def names(org: SalesforceOrg, soql: str, *, include_deleted: bool = False) -> li
         ("SystemModstamp >= 2024-01-03T12:00:00Z", ["O'Brien deal", "Globex pilot"]),
         ("SystemModstamp < 2024-01-03T14:00:00+02:00", ["acme renewal", "ACME Expansion"]),
         ("Id = '006A00000000001'", ["acme renewal"]),
-        ("CurrencyIsoCode = 'usd' AND DealSync_Health_Score__c = null", [
-            "acme renewal", "ACME Expansion", "O'Brien deal", "Globex pilot"]),
+        (
+            "CurrencyIsoCode = 'usd' AND DealSync_Health_Score__c = null",
+            ["acme renewal", "ACME Expansion", "O'Brien deal", "Globex pilot"],
+        ),
     ],
 )
 def test_where_semantics(where: str, expected: list[str]) -> None:
@@ -94,17 +115,37 @@ def test_query_hides_deleted_rows_and_query_all_shows_them() -> None:
 def test_order_by_nulls_limit_offset_and_default_order_by_id() -> None:
     org = make_org()
     assert names(org, "SELECT Name FROM Opportunity") == [
-        "acme renewal", "ACME Expansion", "O'Brien deal", "Globex pilot"]
+        "acme renewal",
+        "ACME Expansion",
+        "O'Brien deal",
+        "Globex pilot",
+    ]
     assert names(org, "SELECT Name FROM Opportunity ORDER BY Amount") == [
-        "ACME Expansion", "Globex pilot", "acme renewal", "O'Brien deal"]
+        "ACME Expansion",
+        "Globex pilot",
+        "acme renewal",
+        "O'Brien deal",
+    ]
     assert names(org, "SELECT Name FROM Opportunity ORDER BY Amount DESC") == [
-        "O'Brien deal", "acme renewal", "Globex pilot", "ACME Expansion"]
+        "O'Brien deal",
+        "acme renewal",
+        "Globex pilot",
+        "ACME Expansion",
+    ]
     assert names(org, "SELECT Name FROM Opportunity ORDER BY Amount DESC NULLS FIRST LIMIT 2") == [
-        "ACME Expansion", "O'Brien deal"]
+        "ACME Expansion",
+        "O'Brien deal",
+    ]
     assert names(org, "SELECT Name FROM Opportunity ORDER BY Account.Name DESC, Name LIMIT 2 OFFSET 1") == [
-        "O'Brien deal", "ACME Expansion"]
+        "O'Brien deal",
+        "ACME Expansion",
+    ]
     assert names(org, "SELECT Name FROM Opportunity ORDER BY Name") == [  # text sorts case-insensitively
-        "ACME Expansion", "acme renewal", "Globex pilot", "O'Brien deal"]
+        "ACME Expansion",
+        "acme renewal",
+        "Globex pilot",
+        "O'Brien deal",
+    ]
 
 
 def test_relative_dates() -> None:
@@ -124,35 +165,65 @@ def test_relative_dates() -> None:
 @pytest.mark.parametrize(
     ("soql", "code", "detail"),
     [
-        ("SELECT Id, Bogus FROM Opportunity", "INVALID_FIELD",
-         "No such column 'Bogus' on entity 'Opportunity'. If you are attempting to use a custom field, be sure to "
-         "append the '__c' after the custom field name. Please reference your WSDL or the describe call for the "
-         "appropriate names."),
-        ("SELECT Id FROM Opportunity WHERE Account.Bogus = 'x'", "INVALID_FIELD",
-         "No such column 'Bogus' on entity 'Account'. If you are attempting to use a custom field, be sure to "
-         "append the '__c' after the custom field name. Please reference your WSDL or the describe call for the "
-         "appropriate names."),
-        ("SELECT Accnt.Name FROM Opportunity", "INVALID_FIELD",
-         "Didn't understand relationship 'Accnt' in field path. If you are attempting to use a custom relationship, "
-         "be sure to append the '__r' after the custom relationship name. Please reference your WSDL or the "
-         "describe call for the appropriate names."),
-        ("SELECT Id FROM Opportunityy", "INVALID_TYPE",
-         "sObject type 'Opportunityy' is not supported. If you are attempting to use a custom object, be sure to "
-         "append the '__c' after the entity name. Please reference your WSDL or the describe call for the "
-         "appropriate names."),
-        ("SELECT Id FROM Opportunity WHERE CloseDate > 2024-01-01T00:00:00Z", "INVALID_FIELD",
-         "value of filter criterion for field 'CloseDate' must be of type date and should not be enclosed in quotes"),
-        ("SELECT Id FROM Opportunity WHERE CloseDate > '2024-01-01'", "INVALID_FIELD",
-         "value of filter criterion for field 'CloseDate' must be of type date and should not be enclosed in quotes"),
-        ("SELECT Id FROM Opportunity WHERE SystemModstamp > 2024-01-01", "INVALID_FIELD",
-         "value of filter criterion for field 'SystemModstamp' must be of type dateTime and should not be enclosed "
-         "in quotes"),
-        ("SELECT Id FROM Opportunity WHERE Amount > '5'", "INVALID_FIELD",
-         "value of filter criterion for field 'Amount' must be of type double and should not be enclosed in quotes"),
-        ("SELECT Id FROM Opportunity WHERE IsWon = 'true'", "INVALID_FIELD",
-         "value of filter criterion for field 'IsWon' must be of type boolean and should not be enclosed in quotes"),
-        ("SELECT Id FROM Opportunity WHERE Name = 5", "INVALID_FIELD",
-         "value of filter criterion for field 'Name' must be of type string and should be enclosed in quotes"),
+        (
+            "SELECT Id, Bogus FROM Opportunity",
+            "INVALID_FIELD",
+            "No such column 'Bogus' on entity 'Opportunity'. If you are attempting to use a custom field, be sure to "
+            "append the '__c' after the custom field name. Please reference your WSDL or the describe call for the "
+            "appropriate names.",
+        ),
+        (
+            "SELECT Id FROM Opportunity WHERE Account.Bogus = 'x'",
+            "INVALID_FIELD",
+            "No such column 'Bogus' on entity 'Account'. If you are attempting to use a custom field, be sure to "
+            "append the '__c' after the custom field name. Please reference your WSDL or the describe call for the "
+            "appropriate names.",
+        ),
+        (
+            "SELECT Accnt.Name FROM Opportunity",
+            "INVALID_FIELD",
+            "Didn't understand relationship 'Accnt' in field path. If you are attempting to use a custom relationship, "
+            "be sure to append the '__r' after the custom relationship name. Please reference your WSDL or the "
+            "describe call for the appropriate names.",
+        ),
+        (
+            "SELECT Id FROM Opportunityy",
+            "INVALID_TYPE",
+            "sObject type 'Opportunityy' is not supported. If you are attempting to use a custom object, be sure to "
+            "append the '__c' after the entity name. Please reference your WSDL or the describe call for the "
+            "appropriate names.",
+        ),
+        (
+            "SELECT Id FROM Opportunity WHERE CloseDate > 2024-01-01T00:00:00Z",
+            "INVALID_FIELD",
+            "value of filter criterion for field 'CloseDate' must be of type date and should not be enclosed in quotes",
+        ),
+        (
+            "SELECT Id FROM Opportunity WHERE CloseDate > '2024-01-01'",
+            "INVALID_FIELD",
+            "value of filter criterion for field 'CloseDate' must be of type date and should not be enclosed in quotes",
+        ),
+        (
+            "SELECT Id FROM Opportunity WHERE SystemModstamp > 2024-01-01",
+            "INVALID_FIELD",
+            "value of filter criterion for field 'SystemModstamp' must be of type dateTime and should not be enclosed "
+            "in quotes",
+        ),
+        (
+            "SELECT Id FROM Opportunity WHERE Amount > '5'",
+            "INVALID_FIELD",
+            "value of filter criterion for field 'Amount' must be of type double and should not be enclosed in quotes",
+        ),
+        (
+            "SELECT Id FROM Opportunity WHERE IsWon = 'true'",
+            "INVALID_FIELD",
+            "value of filter criterion for field 'IsWon' must be of type boolean and should not be enclosed in quotes",
+        ),
+        (
+            "SELECT Id FROM Opportunity WHERE Name = 5",
+            "INVALID_FIELD",
+            "value of filter criterion for field 'Name' must be of type string and should be enclosed in quotes",
+        ),
         ("SELECT Id, Name, id FROM Opportunity", "MALFORMED_QUERY", "duplicate field selected: Id"),
     ],
 )
@@ -190,17 +261,31 @@ def test_count() -> None:
 def test_json_records_match_the_rest_shape() -> None:
     org = make_org()
     org.tables["Opportunity"]["006A00000000001AAA"]["Probability"] = 10  # an int goes out as a double
-    compiled = compile_soql(org, "SELECT Id, Name, Amount, Probability, CloseDate, SystemModstamp, IsWon, "
-                                 "Account.Name, Account.Owner.Name FROM Opportunity WHERE Id IN "
-                                 "('006A00000000001AAA', '006A00000000005AAA')")
+    compiled = compile_soql(
+        org,
+        "SELECT Id, Name, Amount, Probability, CloseDate, SystemModstamp, IsWon, "
+        "Account.Name, Account.Owner.Name FROM Opportunity WHERE Id IN "
+        "('006A00000000001AAA', '006A00000000005AAA')",
+    )
     rows = compiled.select(False)
     projection = JsonProjection(compiled.obj, compiled.columns, "59.0")
     texts = projection.json_records(rows, org.tables)
     first = json.loads(texts[0])
-    assert list(first) == ["attributes", "Id", "Name", "Amount", "Probability", "CloseDate", "SystemModstamp",
-                           "IsWon", "Account"]
-    assert first["attributes"] == {"type": "Opportunity",
-                                   "url": "/services/data/v59.0/sobjects/Opportunity/006A00000000001AAA"}
+    assert list(first) == [
+        "attributes",
+        "Id",
+        "Name",
+        "Amount",
+        "Probability",
+        "CloseDate",
+        "SystemModstamp",
+        "IsWon",
+        "Account",
+    ]
+    assert first["attributes"] == {
+        "type": "Opportunity",
+        "url": "/services/data/v59.0/sobjects/Opportunity/006A00000000001AAA",
+    }
     assert first["Probability"] == 10.0
     assert isinstance(first["Probability"], float)
     assert (first["CloseDate"], first["SystemModstamp"]) == ("2024-01-01", "2024-01-01T12:00:00.000+0000")
@@ -208,8 +293,10 @@ def test_json_records_match_the_rest_shape() -> None:
     assert first["Account"] == {
         "attributes": {"type": "Account", "url": "/services/data/v59.0/sobjects/Account/001A00000000001AAA"},
         "Name": "Acme Corp",
-        "Owner": {"attributes": {"type": "User", "url": "/services/data/v59.0/sobjects/User/005A00000000001AAA"},
-                  "Name": "Ada Lovelace"},
+        "Owner": {
+            "attributes": {"type": "User", "url": "/services/data/v59.0/sobjects/User/005A00000000001AAA"},
+            "Name": "Ada Lovelace",
+        },
     }
     org.tables["Opportunity"]["006A00000000005AAA"]["AccountId"] = None
     assert json.loads(projection.json_records(rows, org.tables)[1])["Account"] is None
@@ -217,8 +304,11 @@ def test_json_records_match_the_rest_shape() -> None:
 
 def test_csv_has_relationship_headers_and_empty_nulls() -> None:
     org = make_org()
-    compiled = compile_soql(org, "SELECT Id, Name, Amount, SystemModstamp, IsWon, Account.Name FROM Opportunity "
-                                 "WHERE Amount = null OR Name LIKE 'O%'")
+    compiled = compile_soql(
+        org,
+        "SELECT Id, Name, Amount, SystemModstamp, IsWon, Account.Name FROM Opportunity "
+        "WHERE Amount = null OR Name LIKE 'O%'",
+    )
     text = to_csv(compiled.columns, compiled.select(False), org.tables, ",", "\n")
     assert text.splitlines() == [
         "Id,Name,Amount,SystemModstamp,IsWon,Account.Name",

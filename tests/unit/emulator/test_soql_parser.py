@@ -58,10 +58,16 @@ def test_an_escaped_backslash_ends_the_string_so_the_or_is_real() -> None:
         ("2024-01-31", "date", date(2024, 1, 31)),
         ("2024-01-31T10:20:30Z", "datetime", datetime(2024, 1, 31, 10, 20, 30, tzinfo=UTC)),
         ("2024-01-31T10:20:30.250Z", "datetime", datetime(2024, 1, 31, 10, 20, 30, 250_000, tzinfo=UTC)),
-        ("2024-01-31T10:20:30+02:00", "datetime",
-         datetime(2024, 1, 31, 10, 20, 30, tzinfo=timezone(timedelta(hours=2)))),
-        ("2024-01-31T10:20:30-05:30", "datetime",
-         datetime(2024, 1, 31, 10, 20, 30, tzinfo=timezone(-timedelta(hours=5, minutes=30)))),
+        (
+            "2024-01-31T10:20:30+02:00",
+            "datetime",
+            datetime(2024, 1, 31, 10, 20, 30, tzinfo=timezone(timedelta(hours=2))),
+        ),
+        (
+            "2024-01-31T10:20:30-05:30",
+            "datetime",
+            datetime(2024, 1, 31, 10, 20, 30, tzinfo=timezone(-timedelta(hours=5, minutes=30))),
+        ),
         ("42", "number", 42.0),
         ("-3.5", "number", -3.5),
         ("true", "bool", True),
@@ -100,7 +106,9 @@ def test_full_grammar() -> None:
     assert isinstance(like, Like)
     assert like.pattern.token.like == "Acme.*"
     assert [(o.field.text, o.descending, o.nulls_first) for o in query.order_by] == [
-        ("CloseDate", True, False), ("Name", False, True)]
+        ("CloseDate", True, False),
+        ("Name", False, True),
+    ]
     assert (query.limit, query.offset) == (50, 10)
 
 
@@ -128,12 +136,13 @@ def test_like_pattern_keeps_escaped_wildcards_literal() -> None:
         ("SELECT Id FROM Opportunity WHERE Name = foo", 41, "unexpected token: 'foo'"),
         ("SELECT Id FROM Opportunity LIMIT -1", 34, "unexpected token: '-1'"),
         ("SELECT Id FROM Opportunity GROUP BY Name", 28, "unexpected token: 'GROUP'"),
-        ("SELECT Id FROM Opportunity WHERE Name = \"x\"", 41,
-         "line 1:40 no viable alternative at character '\"'"),
-        ("SELECT Id FROM Opportunity WHERE Name = 'a\\q'", 41,
-         "Invalid string literal 'a\\q'. Illegal character sequence '\\q' in string literal."),
-        ("SELECT Id FROM Opportunity WHERE Name = 'open", 41,
-         "line 1:40 mismatched character '<EOF>' expecting '''"),
+        ('SELECT Id FROM Opportunity WHERE Name = "x"', 41, "line 1:40 no viable alternative at character '\"'"),
+        (
+            "SELECT Id FROM Opportunity WHERE Name = 'a\\q'",
+            41,
+            "Invalid string literal 'a\\q'. Illegal character sequence '\\q' in string literal.",
+        ),
+        ("SELECT Id FROM Opportunity WHERE Name = 'open", 41, "line 1:40 mismatched character '<EOF>' expecting '''"),
     ],
 )
 def test_syntax_errors_are_malformed_query_with_caret(soql: str, column: int, detail: str) -> None:

@@ -91,5 +91,6 @@ class HubSpotApp:
 def unrouted(found: RouteMatch, request: Request) -> Response:
     if found.path_known:
         return error_response(405, f"HTTP {request.method} is not supported by this URL", "VALIDATION_ERROR")
-    return error_response(404, f"Unable to route {request.method} {request.path}: no such endpoint.",
-                          "OBJECT_NOT_FOUND")
+    return error_response(
+        404, f"Unable to route {request.method} {request.path}: no such endpoint.", "OBJECT_NOT_FOUND"
+    )

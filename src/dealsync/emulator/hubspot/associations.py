@@ -68,10 +68,13 @@ def v4_targets(from_kind: str, to_kind: str, ids: list[str]) -> list[Json]:
 
 def no_associations(from_kind: str, to_kind: str, object_id: str) -> Json:
     source, target = SINGULAR.get(from_kind, from_kind), SINGULAR.get(to_kind, to_kind)
-    return {"status": "error", "category": "OBJECT_NOT_FOUND",
-            "subCategory": "crm.associations.NO_ASSOCIATIONS_FOUND",
-            "message": f"No {target} is associated with {source} {object_id}.",
-            "context": {"fromObjectId": [object_id], "fromObjectType": [source], "toObjectType": [target]}}
+    return {
+        "status": "error",
+        "category": "OBJECT_NOT_FOUND",
+        "subCategory": "crm.associations.NO_ASSOCIATIONS_FOUND",
+        "message": f"No {target} is associated with {source} {object_id}.",
+        "context": {"fromObjectId": [object_id], "fromObjectType": [source], "toObjectType": [target]},
+    }
 
 
 def batch_read(ctx: Ctx, version: int) -> Response:

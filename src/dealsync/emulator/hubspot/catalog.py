@@ -18,8 +18,16 @@ DEALS = "deals"
 COMPANIES = "companies"
 
 DEFAULT_LIST_PROPERTIES: dict[str, tuple[str, ...]] = {
-    DEALS: ("amount", "closedate", "createdate", "dealname", "dealstage", "hs_lastmodifieddate", "hs_object_id",
-            "pipeline"),
+    DEALS: (
+        "amount",
+        "closedate",
+        "createdate",
+        "dealname",
+        "dealstage",
+        "hs_lastmodifieddate",
+        "hs_object_id",
+        "pipeline",
+    ),
     COMPANIES: ("createdate", "domain", "hs_lastmodifieddate", "hs_object_id", "name"),
 }
 DEFAULT_SEARCH_PROPERTIES: dict[str, tuple[str, ...]] = {
@@ -47,8 +55,14 @@ _DEAL_SPECS: tuple[tuple[str, str, str, str, bool, bool], ...] = (
     ("hs_is_closed", "Is Deal Closed?", "bool", "booleancheckbox", True, True),
     ("hs_is_closed_won", "Is Closed Won", "bool", "booleancheckbox", True, True),
     ("hs_projected_amount", "Weighted amount", "number", "calculation_equation", True, True),
-    ("hs_projected_amount_in_home_currency", "Weighted amount in company currency", "number",
-     "calculation_equation", True, True),
+    (
+        "hs_projected_amount_in_home_currency",
+        "Weighted amount in company currency",
+        "number",
+        "calculation_equation",
+        True,
+        True,
+    ),
     ("notes_last_updated", "Last Activity Date", "datetime", "date", True, True),
     ("num_associated_contacts", "Number of Contacts", "number", "number", True, True),
     ("description", "Deal Description", "string", "textarea", False, False),
@@ -63,36 +77,75 @@ _DEAL_OPTIONS: dict[str, tuple[tuple[str, str], ...]] = {
     "hs_priority": (("low", "Low"), ("medium", "Medium"), ("high", "High")),
 }
 _COMPANY_TYPES: dict[str, str] = {
-    "name": "string", "domain": "string", "website": "string", "industry": "enumeration", "city": "string",
-    "state": "string", "country": "string", "phone": "string", "annualrevenue": "number",
-    "numberofemployees": "number", "createdate": "datetime", "hs_lastmodifieddate": "datetime",
-    "hs_object_id": "number", "hubspot_owner_id": "enumeration", "description": "string",
+    "name": "string",
+    "domain": "string",
+    "website": "string",
+    "industry": "enumeration",
+    "city": "string",
+    "state": "string",
+    "country": "string",
+    "phone": "string",
+    "annualrevenue": "number",
+    "numberofemployees": "number",
+    "createdate": "datetime",
+    "hs_lastmodifieddate": "datetime",
+    "hs_object_id": "number",
+    "hubspot_owner_id": "enumeration",
+    "description": "string",
 }
 DEFINITION_EPOCH = "2019-08-06T02:43:01.930Z"
 
 
-def model_property(name: str, label: str, type_: str, field_type: str, *, read_only: bool = False,
-                   calculated: bool = False, options: tuple[tuple[str, str], ...] = (),
-                   group: str = "dealinformation", hubspot_defined: bool = True) -> Json:
+def model_property(
+    name: str,
+    label: str,
+    type_: str,
+    field_type: str,
+    *,
+    read_only: bool = False,
+    calculated: bool = False,
+    options: tuple[tuple[str, str], ...] = (),
+    group: str = "dealinformation",
+    hubspot_defined: bool = True,
+) -> Json:
     """One ``ModelProperty`` as ``GET /crm/v3/properties/deals`` returns it."""
     return {
-        "updatedAt": DEFINITION_EPOCH, "createdAt": DEFINITION_EPOCH, "name": name, "label": label,
-        "type": type_, "fieldType": field_type, "description": "", "groupName": group,
-        "options": [{"label": lab, "value": val, "displayOrder": i, "hidden": False}
-                    for i, (val, lab) in enumerate(options)],
-        "displayOrder": -1, "calculated": calculated, "externalOptions": False, "hasUniqueValue": False,
-        "hidden": False, "hubspotDefined": hubspot_defined,
-        "modificationMetadata": {"archivable": not hubspot_defined, "readOnlyDefinition": hubspot_defined,
-                                 "readOnlyValue": read_only},
-        "formField": not read_only, "dataSensitivity": "non_sensitive", "archived": False,
+        "updatedAt": DEFINITION_EPOCH,
+        "createdAt": DEFINITION_EPOCH,
+        "name": name,
+        "label": label,
+        "type": type_,
+        "fieldType": field_type,
+        "description": "",
+        "groupName": group,
+        "options": [
+            {"label": lab, "value": val, "displayOrder": i, "hidden": False} for i, (val, lab) in enumerate(options)
+        ],
+        "displayOrder": -1,
+        "calculated": calculated,
+        "externalOptions": False,
+        "hasUniqueValue": False,
+        "hidden": False,
+        "hubspotDefined": hubspot_defined,
+        "modificationMetadata": {
+            "archivable": not hubspot_defined,
+            "readOnlyDefinition": hubspot_defined,
+            "readOnlyValue": read_only,
+        },
+        "formField": not read_only,
+        "dataSensitivity": "non_sensitive",
+        "archived": False,
     }
 
 
 def standard_deal_properties() -> dict[str, Json]:
     """HubSpot's own deal properties, keyed by name (a seed may start from these)."""
-    return {name: model_property(name, label, type_, field, read_only=ro, calculated=calc,
-                                 options=_DEAL_OPTIONS.get(name, ()))
-            for name, label, type_, field, ro, calc in _DEAL_SPECS}
+    return {
+        name: model_property(
+            name, label, type_, field, read_only=ro, calculated=calc, options=_DEAL_OPTIONS.get(name, ())
+        )
+        for name, label, type_, field, ro, calc in _DEAL_SPECS
+    }
 
 
 _STANDARD_DEALS = standard_deal_properties()

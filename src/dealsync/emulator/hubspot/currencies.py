@@ -27,11 +27,20 @@ RATES_MAX = 100
 
 def rates(portal: HubSpotPortal) -> list[Json]:
     """One current exchange rate per non-home currency, ids stable across calls."""
-    return [{"id": str(1_000_001 + position), "fromCurrencyCode": code, "toCurrencyCode": portal.home_currency,
-             "conversionRate": rate, "effectiveAt": SET_UP_AT, "visibleInUI": True,
-             "createdAt": SET_UP_AT, "updatedAt": SET_UP_AT}
-            for position, (code, rate) in enumerate(sorted(portal.exchange_rates.items()))
-            if code != portal.home_currency]
+    return [
+        {
+            "id": str(1_000_001 + position),
+            "fromCurrencyCode": code,
+            "toCurrencyCode": portal.home_currency,
+            "conversionRate": rate,
+            "effectiveAt": SET_UP_AT,
+            "visibleInUI": True,
+            "createdAt": SET_UP_AT,
+            "updatedAt": SET_UP_AT,
+        }
+        for position, (code, rate) in enumerate(sorted(portal.exchange_rates.items()))
+        if code != portal.home_currency
+    ]
 
 
 def company_currency(ctx: Ctx) -> Response:
@@ -42,9 +51,12 @@ def exchange_rates(ctx: Ctx) -> Response:
     """Paged by ``limit``/``after``; filterable by ``fromCurrencyCode``/``toCurrencyCode``."""
     request = ctx.request
     limit = bounded_int(request.args.get("limit"), "limit", 10, RATES_MAX)
-    found = [r for r in rates(ctx.portal)
-             if request.args.get("fromCurrencyCode") in (None, r["fromCurrencyCode"])
-             and request.args.get("toCurrencyCode") in (None, r["toCurrencyCode"])]
+    found = [
+        r
+        for r in rates(ctx.portal)
+        if request.args.get("fromCurrencyCode") in (None, r["fromCurrencyCode"])
+        and request.args.get("toCurrencyCode") in (None, r["toCurrencyCode"])
+    ]
     after = request.args.get("after")
     if after:
         found = [r for r in found if int(r["id"]) >= int(after)] if after.isdigit() else []

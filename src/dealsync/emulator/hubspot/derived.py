@@ -66,8 +66,7 @@ def amount_fields(portal: HubSpotPortal, props: Props) -> dict[str, str | None]:
     probability = parse_number(props.get("hs_deal_stage_probability") or "")
     if probability is not None:
         fields["hs_projected_amount"] = None if amount is None else format_number(amount * probability)
-        fields["hs_projected_amount_in_home_currency"] = (
-            None if home is None else format_number(home * probability))
+        fields["hs_projected_amount_in_home_currency"] = None if home is None else format_number(home * probability)
     return fields
 
 

@@ -45,8 +45,9 @@ def error_body(message: str, category: str, cid: str, **extra: Any) -> Json:
     return body
 
 
-def error_response(status: int, message: str, category: str, *, headers: Mapping[str, str] | None = None,
-                   **extra: Any) -> Response:
+def error_response(
+    status: int, message: str, category: str, *, headers: Mapping[str, str] | None = None, **extra: Any
+) -> Response:
     cid = correlation_id()
     all_headers = {CORRELATION_HEADER: cid, **(headers or {})}
     return json_response(error_body(message, category, cid, **extra), status=status, headers=all_headers)
@@ -67,13 +68,18 @@ def invalid_property_details(details: Sequence[Json]) -> str:
 
 def detail_errors(details: Sequence[Json]) -> list[Json]:
     """The ``errors[]`` entries (``ErrorDetail``) that go with :func:`invalid_property_details`."""
-    return [{"message": d["message"], "code": d["error"], "context": {"propertyName": [d["name"]]}}
-            for d in details]
+    return [{"message": d["message"], "code": d["error"], "context": {"propertyName": [d["name"]]}} for d in details]
 
 
 def batch_error(category: str, message: str, ids: Sequence[str], **extra: Any) -> Json:
     """One ``StandardError`` of a 207 batch response."""
-    body: Json = {"status": "error", "category": category, "message": message,
-                  "context": {"ids": list(ids)}, "links": {}, "errors": []}
+    body: Json = {
+        "status": "error",
+        "category": category,
+        "message": message,
+        "context": {"ids": list(ids)},
+        "links": {},
+        "errors": [],
+    }
     body.update(extra)
     return body

@@ -17,12 +17,16 @@ from dealsync.emulator.faults import FaultAction, FaultKind
 from dealsync.emulator.hubspot.errors import error_response
 from dealsync.emulator.hubspot.serialize import iso_ms, now_ms
 
-AUTH_MESSAGE = ("Authentication credentials not found. This API supports OAuth 2.0 authentication and you can "
-                "find more details at https://developers.hubspot.com/docs/methods/auth/oauth-overview")
+AUTH_MESSAGE = (
+    "Authentication credentials not found. This API supports OAuth 2.0 authentication and you can "
+    "find more details at https://developers.hubspot.com/docs/methods/auth/oauth-overview"
+)
 AUTH_FAILURE = {"x-hubspot-auth-failure": "401 Unauthorized"}
-POLICY_TEXT = {"TEN_SECONDLY_ROLLING": ("ten_secondly_rolling", "api-calls-ten-secondly"),
-               "SECONDLY": ("secondly", "search-api-calls-secondly"),
-               "DAILY": ("daily", "api-calls-daily")}
+POLICY_TEXT = {
+    "TEN_SECONDLY_ROLLING": ("ten_secondly_rolling", "api-calls-ten-secondly"),
+    "SECONDLY": ("secondly", "search-api-calls-secondly"),
+    "DAILY": ("daily", "api-calls-daily"),
+}
 SERVER_CATEGORY = {500: "INTERNAL_ERROR", 502: "BAD_GATEWAY", 503: "SERVICE_UNAVAILABLE", 504: "GATEWAY_TIMEOUT"}
 
 
@@ -30,15 +34,25 @@ def rate_limited(action: FaultAction, portal_id: int) -> Response:
     policy = action.policy or "TEN_SECONDLY_ROLLING"
     limit_name, group = POLICY_TEXT.get(policy, (policy.lower(), "api-calls"))
     retry_after = str(max(1, math.ceil(action.retry_after)))
-    return error_response(429, f"You have reached your {limit_name} limit.", "RATE_LIMITS",
-                          headers={"Retry-After": retry_after}, errorType="RATE_LIMIT", policyName=policy,
-                          groupName=f"publicapi:private-app-{group}:{portal_id}")
+    return error_response(
+        429,
+        f"You have reached your {limit_name} limit.",
+        "RATE_LIMITS",
+        headers={"Retry-After": retry_after},
+        errorType="RATE_LIMIT",
+        policyName=policy,
+        groupName=f"publicapi:private-app-{group}:{portal_id}",
+    )
 
 
 def expired() -> Response:
-    return error_response(401, "The OAuth token used to make this call expired 0 day(s) ago.",
-                          "EXPIRED_AUTHENTICATION", headers=AUTH_FAILURE,
-                          context={"expire time": [iso_ms(now_ms())]})
+    return error_response(
+        401,
+        "The OAuth token used to make this call expired 0 day(s) ago.",
+        "EXPIRED_AUTHENTICATION",
+        headers=AUTH_FAILURE,
+        context={"expire time": [iso_ms(now_ms())]},
+    )
 
 
 def render(action: FaultAction, portal_id: int) -> Response:

@@ -21,8 +21,15 @@ from dealsync.emulator.wsgi import json_response
 Json = dict[str, Any]
 
 EXPIRES_IN = 1800
-SCOPES = ["crm.objects.deals.read", "crm.objects.deals.write", "crm.objects.companies.read",
-          "crm.schemas.deals.read", "crm.schemas.deals.write", "crm.objects.owners.read", "oauth"]
+SCOPES = [
+    "crm.objects.deals.read",
+    "crm.objects.deals.write",
+    "crm.objects.companies.read",
+    "crm.schemas.deals.read",
+    "crm.schemas.deals.write",
+    "crm.objects.owners.read",
+    "oauth",
+]
 
 
 class OAuthError(Exception):
@@ -32,8 +39,13 @@ class OAuthError(Exception):
 
     def response(self) -> Response:
         cid = correlation_id()
-        body = {"status": self.status, "message": self.message, "correlationId": cid, "error": self.error,
-                "error_description": self.message}
+        body = {
+            "status": self.status,
+            "message": self.message,
+            "correlationId": cid,
+            "error": self.error,
+            "error_description": self.message,
+        }
         return json_response(body, status=400, headers={CORRELATION_HEADER: cid})
 
 
@@ -65,9 +77,15 @@ def token(ctx: Ctx) -> Response:
         check_grant(ctx)
     except OAuthError as error:
         return error.response()
-    body = {"token_type": "bearer", "refresh_token": ctx.backend.tokens.credentials.refresh_token,
-            "access_token": ctx.backend.tokens.issue("hubspot"), "expires_in": EXPIRES_IN,
-            "hub_id": ctx.portal.portal_id, "scopes": SCOPES, "token_use": "access_token"}
+    body = {
+        "token_type": "bearer",
+        "refresh_token": ctx.backend.tokens.credentials.refresh_token,
+        "access_token": ctx.backend.tokens.issue("hubspot"),
+        "expires_in": EXPIRES_IN,
+        "hub_id": ctx.portal.portal_id,
+        "scopes": SCOPES,
+        "token_use": "access_token",
+    }
     return json_response(body)
 
 
@@ -77,6 +95,16 @@ def access_token_info(ctx: Ctx) -> Response:
     if not ctx.backend.tokens.is_known("hubspot", value):
         raise not_found("Token not found.")
     credentials = ctx.backend.tokens.credentials
-    return json_response({"token": value, "user": credentials.username, "hub_domain": "dealsync-emulator.com",
-                          "scopes": SCOPES, "hub_id": ctx.portal.portal_id, "app_id": 4_242_001,
-                          "expires_in": EXPIRES_IN, "user_id": 1, "token_type": "access"})
+    return json_response(
+        {
+            "token": value,
+            "user": credentials.username,
+            "hub_domain": "dealsync-emulator.com",
+            "scopes": SCOPES,
+            "hub_id": ctx.portal.portal_id,
+            "app_id": 4_242_001,
+            "expires_in": EXPIRES_IN,
+            "user_id": 1,
+            "token_type": "access",
+        }
+    )

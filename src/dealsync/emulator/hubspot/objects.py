@@ -54,8 +54,9 @@ def selection(ctx: Ctx, requested: Sequence[str], defaults: Sequence[str]) -> Pr
     return select(requested, defaults, lambda name: catalog.is_known(portal, kind, name))
 
 
-def page_of(index: PortalIndex, kind: str, after: str | None, limit: int,
-            archived: bool) -> tuple[list[HubSpotObject], str | None]:
+def page_of(
+    index: PortalIndex, kind: str, after: str | None, limit: int, archived: bool
+) -> tuple[list[HubSpotObject], str | None]:
     """Up to ``limit`` objects from ``after`` on in id order, and the cursor of the next one."""
     store, order = index.store(kind), index.sorted_ids(kind)
     ids, position = order.ids, order.position(after)
@@ -89,9 +90,15 @@ def list_objects(ctx: Ctx) -> Response:
     wanted = multi(request, "associations")
     with ctx.portal.lock:
         page, next_after = page_of(ctx.index, kind, after, limit, archived)
-        results = [object_json(obj, chosen, history=history,
-                               associations=embedded(ctx.portal, kind, obj.id, wanted) if wanted else None)
-                   for obj in page]
+        results = [
+            object_json(
+                obj,
+                chosen,
+                history=history,
+                associations=embedded(ctx.portal, kind, obj.id, wanted) if wanted else None,
+            )
+            for obj in page
+        ]
     body: Json = {"results": results}
     if next_after is not None:
         body["paging"] = {"next": {"after": next_after, "link": next_link(request, next_after)}}
@@ -122,8 +129,12 @@ def get_object(ctx: Ctx) -> Response:
         obj = lookup(ctx, object_id, flag(request, "archived"), request.args.get("idProperty"))
         if obj is None:
             raise missing_object(object_id)
-        body = object_json(obj, chosen, history=multi(request, "propertiesWithHistory"),
-                           associations=embedded(ctx.portal, kind, obj.id, wanted) if wanted else None)
+        body = object_json(
+            obj,
+            chosen,
+            history=multi(request, "propertiesWithHistory"),
+            associations=embedded(ctx.portal, kind, obj.id, wanted) if wanted else None,
+        )
     ctx.served(kind, [obj.id])
     return json_response(body)
 
@@ -142,8 +153,11 @@ def properties_of(payload: Any) -> dict[str, Any]:
 
 def rejection(object_id: str) -> Json:
     """An injected per-record failure (fault profile partial-failure); transient, like a lock conflict."""
-    return batch_error("CONFLICT", f"Unable to update DEAL {object_id}: the record is locked by another update "
-                       "in progress. Retry the request.", [object_id])
+    return batch_error(
+        "CONFLICT",
+        f"Unable to update DEAL {object_id}: the record is locked by another update in progress. Retry the request.",
+        [object_id],
+    )
 
 
 def update_object(ctx: Ctx) -> Response:
@@ -190,8 +204,12 @@ def batch_read(ctx: Ctx) -> Response:
 
 
 def not_found_error(kind: str, ids: Sequence[str]) -> Json:
-    return batch_error("OBJECT_NOT_FOUND", f"Could not get some {TYPE_LABEL.get(kind, kind.upper())} objects, "
-                       "they may be deleted or not exist. Check that ids are valid.", list(dict.fromkeys(ids)))
+    return batch_error(
+        "OBJECT_NOT_FOUND",
+        f"Could not get some {TYPE_LABEL.get(kind, kind.upper())} objects, "
+        "they may be deleted or not exist. Check that ids are valid.",
+        list(dict.fromkeys(ids)),
+    )
 
 
 def batch_json(results: list[Json], errors: list[Json], started: str) -> Response:
@@ -228,16 +246,23 @@ def traced(error: Json, trace: Any) -> Json:
     return error
 
 
-def update_one(ctx: Ctx, object_id: str, properties: dict[str, Any], trace: Any,
-               results: list[Json], errors: list[Json]) -> bool:
+def update_one(
+    ctx: Ctx, object_id: str, properties: dict[str, Any], trace: Any, results: list[Json], errors: list[Json]
+) -> bool:
     """Apply one batch input; False when the object does not exist."""
     obj = lookup(ctx, object_id, False, None)
     if obj is None:
         return False
     values, problems = validate(ctx.portal, obj, properties)
     if problems:
-        errors.append(traced(batch_error("VALIDATION_ERROR", invalid_property_details(problems), [object_id],
-                                         errors=detail_errors(problems)), trace))
+        errors.append(
+            traced(
+                batch_error(
+                    "VALIDATION_ERROR", invalid_property_details(problems), [object_id], errors=detail_errors(problems)
+                ),
+                trace,
+            )
+        )
     elif ctx.backend.faults.reject_record("hubspot", object_id):
         errors.append(traced(rejection(object_id), trace))
     else:

@@ -35,8 +35,11 @@ def list_owners(ctx: Ctx) -> Response:
     archived = flag(request, "archived")
     with ctx.portal.lock:
         owners = [owner_json(i, o) for i, o in sorted(ctx.portal.owners.items(), key=lambda kv: id_key(kv[0]))]
-    owners = [o for o in owners if bool(o.get("archived")) == archived
-              and (not email or str(o.get("email", "")).lower() == email)]
+    owners = [
+        o
+        for o in owners
+        if bool(o.get("archived")) == archived and (not email or str(o.get("email", "")).lower() == email)
+    ]
     if after:
         owners = [o for o in owners if id_key(str(o["id"])) >= id_key(after)]
     body: Json = {"results": owners[:limit]}

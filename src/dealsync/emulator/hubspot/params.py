@@ -88,5 +88,7 @@ def input_ids(body: Json, maximum: int) -> list[str]:
 
 def check_batch_size(size: int, maximum: int) -> None:
     if size > maximum:
-        raise validation_error(f"Batch input exceeded the maximum size of {maximum}: got {size} inputs.",
-                               context={"maxInputs": [str(maximum)], "inputs": [str(size)]})
+        raise validation_error(
+            f"Batch input exceeded the maximum size of {maximum}: got {size} inputs.",
+            context={"maxInputs": [str(maximum)], "inputs": [str(size)]},
+        )

@@ -33,8 +33,13 @@ class PersonEditor:
                 deal = index.portal.deals.get(deal_id)
                 if deal is not None and not deal.archived:
                     owner = deal.properties.get("hubspot_owner_id") or "1"
-                    apply(index, deal, self.change(deal), now_ms(),
-                          {"sourceType": "CRM_UI", "sourceId": f"userId:{owner}"})
+                    apply(
+                        index,
+                        deal,
+                        self.change(deal),
+                        now_ms(),
+                        {"sourceType": "CRM_UI", "sourceId": f"userId:{owner}"},
+                    )
 
     def change(self, deal: HubSpotObject) -> dict[str, str | None]:
         with self._lock:

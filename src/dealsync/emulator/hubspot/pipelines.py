@@ -34,8 +34,9 @@ def pipeline_json(pipeline: Json) -> Json:
     body["stages"] = order([s for s in body.get("stages", []) if not s.get("archived")])
     for stage in body["stages"]:
         stage.setdefault("archived", False)
-        stage["metadata"] = {k: str(v).lower() if isinstance(v, bool) else str(v)
-                             for k, v in (stage.get("metadata") or {}).items()}
+        stage["metadata"] = {
+            k: str(v).lower() if isinstance(v, bool) else str(v) for k, v in (stage.get("metadata") or {}).items()
+        }
     return body
 
 

@@ -25,12 +25,38 @@ Json = dict[str, Any]
 
 REQUIRED = ("name", "label", "type", "fieldType", "groupName")
 TYPES = frozenset({"bool", "date", "datetime", "enumeration", "number", "phone_number", "string"})
-FIELD_TYPES = frozenset({"booleancheckbox", "calculation_equation", "checkbox", "date", "file", "html", "number",
-                         "phonenumber", "radio", "select", "text", "textarea"})
+FIELD_TYPES = frozenset(
+    {
+        "booleancheckbox",
+        "calculation_equation",
+        "checkbox",
+        "date",
+        "file",
+        "html",
+        "number",
+        "phonenumber",
+        "radio",
+        "select",
+        "text",
+        "textarea",
+    }
+)
 NAME_PATTERN = re.compile(r"^[a-z][a-z0-9_]*$")
-OPTIONAL = ("description", "displayOrder", "hidden", "formField", "hasUniqueValue", "calculationFormula",
-            "externalOptions", "referencedObjectType", "numberDisplayHint", "showCurrencySymbol",
-            "currencyPropertyName", "dataSensitivity", "textDisplayHint")
+OPTIONAL = (
+    "description",
+    "displayOrder",
+    "hidden",
+    "formField",
+    "hasUniqueValue",
+    "calculationFormula",
+    "externalOptions",
+    "referencedObjectType",
+    "numberDisplayHint",
+    "showCurrencySymbol",
+    "currencyPropertyName",
+    "dataSensitivity",
+    "textDisplayHint",
+)
 
 
 def definitions(ctx: Ctx) -> dict[str, Json]:
@@ -38,8 +64,10 @@ def definitions(ctx: Ctx) -> dict[str, Json]:
     if object_type == catalog.DEALS:
         return dict(catalog.deal_definitions(ctx.portal))
     if object_type == catalog.COMPANIES:
-        return {name: catalog.model_property(name, name, type_, "text", group="companyinformation")
-                for name, type_ in catalog.company_types().items()}
+        return {
+            name: catalog.model_property(name, name, type_, "text", group="companyinformation")
+            for name, type_ in catalog.company_types().items()
+        }
     raise validation_error(f"Unable to infer object type from: {ctx.params['objectType']}")
 
 
@@ -64,8 +92,10 @@ def check_create(body: Json) -> None:
     if missing:
         raise validation_error(f"Some required fields were not set: [{', '.join(missing)}]")
     if not NAME_PATTERN.match(str(body["name"])):
-        raise validation_error(f"Invalid property name {body['name']!r}: use lowercase letters, digits and "
-                               "underscores, starting with a letter.")
+        raise validation_error(
+            f"Invalid property name {body['name']!r}: use lowercase letters, digits and "
+            "underscores, starting with a letter."
+        )
     if body["type"] not in TYPES:
         raise validation_error(f"Invalid type {body['type']!r}; expected one of {sorted(TYPES)}.")
     if body["fieldType"] not in FIELD_TYPES:
@@ -73,11 +103,18 @@ def check_create(body: Json) -> None:
 
 
 def new_definition(body: Json) -> Json:
-    options = tuple((str(o.get("value")), str(o.get("label"))) for o in body.get("options") or []
-                    if isinstance(o, dict))
-    definition = catalog.model_property(str(body["name"]), str(body["label"]), str(body["type"]),
-                                        str(body["fieldType"]), options=options, group=str(body["groupName"]),
-                                        hubspot_defined=False)
+    options = tuple(
+        (str(o.get("value")), str(o.get("label"))) for o in body.get("options") or [] if isinstance(o, dict)
+    )
+    definition = catalog.model_property(
+        str(body["name"]),
+        str(body["label"]),
+        str(body["type"]),
+        str(body["fieldType"]),
+        options=options,
+        group=str(body["groupName"]),
+        hubspot_defined=False,
+    )
     definition.update({key: body[key] for key in OPTIONAL if key in body})
     stamp = iso_ms(now_ms())
     definition.update({"createdAt": stamp, "updatedAt": stamp})

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from werkzeug.wrappers import Request
 
 from dealsync.emulator.hubspot import (
+    account,
     associations,
     currencies,
     oauth,
@@ -56,6 +57,7 @@ def compile_template(template: str) -> re.Pattern[str]:
         name = match.group(1)
         inner = SEGMENT_PATTERNS.get(name, r"[^/]+")
         return f"(?P<{'kind' if name == 'deal' else name}>{inner})"
+
     return re.compile("^" + re.sub(r"\{(\w+)\}", group, template) + "/?$")
 
 
@@ -73,9 +75,11 @@ class RouteMatch:
 def currency_routes() -> list[Route]:
     found = []
     for root in CURRENCY_ROOTS:
-        found += [Route("GET", f"{root}/company-currency", currencies.company_currency),
-                  Route("GET", f"{root}/exchange-rates", currencies.exchange_rates),
-                  Route("GET", f"{root}/exchange-rates/current", currencies.current_exchange_rates)]
+        found += [
+            Route("GET", f"{root}/company-currency", currencies.company_currency),
+            Route("GET", f"{root}/exchange-rates", currencies.exchange_rates),
+            Route("GET", f"{root}/exchange-rates/current", currencies.current_exchange_rates),
+        ]
     return found
 
 
@@ -99,6 +103,7 @@ ROUTES: tuple[Route, ...] = (
     Route("GET", "/crm/v3/owners", owners.list_owners),
     Route("GET", "/crm/v3/owners/{ownerId}", owners.get_owner),
     *currency_routes(),
+    Route("GET", "/account-info/v3/details", account.details),
     Route("POST", "/oauth/v1/token", oauth.token, public=True),
     Route("GET", "/oauth/v1/access-tokens/{token}", oauth.access_token_info, public=True),
 )

@@ -40,8 +40,15 @@ MAX_LIMIT = 200
 MAX_RESULTS = 10_000
 VALUE_OPERATORS = frozenset({"EQ", "NEQ", "LT", "LTE", "GT", "GTE"})
 ORDER: dict[str, Callable[[Any, Any], Any]] = {"LT": op.lt, "LTE": op.le, "GT": op.gt, "GTE": op.ge}
-ALL_OPERATORS = VALUE_OPERATORS | {"BETWEEN", "IN", "NOT_IN", "HAS_PROPERTY", "NOT_HAS_PROPERTY",
-                                   "CONTAINS_TOKEN", "NOT_CONTAINS_TOKEN"}
+ALL_OPERATORS = VALUE_OPERATORS | {
+    "BETWEEN",
+    "IN",
+    "NOT_IN",
+    "HAS_PROPERTY",
+    "NOT_HAS_PROPERTY",
+    "CONTAINS_TOKEN",
+    "NOT_CONTAINS_TOKEN",
+}
 
 
 @dataclass(frozen=True)
@@ -81,8 +88,13 @@ def parse_filter(raw: Any) -> Filter:
     if operator not in ALL_OPERATORS:
         raise validation_error(f"Invalid filter operator {operator!r} for property {raw['propertyName']}.")
     values = raw.get("values") or []
-    found = Filter(str(raw["propertyName"]), operator, text(raw.get("value")), text(raw.get("highValue")),
-                   tuple(str(v) for v in values) if isinstance(values, list) else ())
+    found = Filter(
+        str(raw["propertyName"]),
+        operator,
+        text(raw.get("value")),
+        text(raw.get("highValue")),
+        tuple(str(v) for v in values) if isinstance(values, list) else (),
+    )
     check_filter(found)
     return found
 
@@ -107,8 +119,9 @@ def parse_groups(raw: Any) -> list[list[Filter]]:
         filters = group.get("filters") if isinstance(group, dict) else None
         filters = filters or []
         if len(filters) > MAX_FILTERS_PER_GROUP:
-            raise validation_error(f"Too many filters in a group: {len(filters)}; the maximum is "
-                                   f"{MAX_FILTERS_PER_GROUP}.")
+            raise validation_error(
+                f"Too many filters in a group: {len(filters)}; the maximum is {MAX_FILTERS_PER_GROUP}."
+            )
         parsed.append([parse_filter(f) for f in filters])
     if sum(len(g) for g in parsed) > MAX_FILTERS:
         raise validation_error(f"Too many filters: the maximum is {MAX_FILTERS} across all filter groups.")
@@ -166,6 +179,7 @@ def membership(coerce: Coerce, name: str, allowed: set[Comparable | None], negat
     def matches(obj: HubSpotObject) -> bool:
         have = coerce(value_of(obj, name))
         return negate if have is None else (have in allowed) != negate
+
     return matches
 
 
@@ -182,8 +196,9 @@ def compile_filter(portal: HubSpotPortal, kind: str, found: Filter) -> Predicate
         return membership(coerce, name, {coerce(v) for v in found.values}, operator == "NOT_IN")
     if operator == "BETWEEN":
         low, high = target(coerce, found.value, name), target(coerce, found.high, name)
-        return lambda o: compare("GTE", coerce(value_of(o, name)), low) and compare(
-            "LTE", coerce(value_of(o, name)), high)
+        return lambda o: (
+            compare("GTE", coerce(value_of(o, name)), low) and compare("LTE", coerce(value_of(o, name)), high)
+        )
     want = target(coerce, found.value, name)
     return lambda o: compare(operator, coerce(value_of(o, name)), want)
 
@@ -195,6 +210,7 @@ def query_predicate(kind: str, query: str) -> Predicate:
     def matches(obj: HubSpotObject) -> bool:
         haystack = " ".join((obj.properties.get(f) or "") for f in fields).lower()
         return all(word in haystack for word in words)
+
     return matches
 
 
@@ -206,11 +222,13 @@ def matcher(portal: HubSpotPortal, kind: str, groups: list[list[Filter]], query:
         if obj.archived or (free_text is not None and not free_text(obj)):
             return False
         return not compiled or any(all(p(obj) for p in group) for group in compiled)
+
     return matches
 
 
-def sort_objects(portal: HubSpotPortal, kind: str, objects: list[HubSpotObject],
-                 sorts: Sequence[tuple[str, bool]]) -> list[HubSpotObject]:
+def sort_objects(
+    portal: HubSpotPortal, kind: str, objects: list[HubSpotObject], sorts: Sequence[tuple[str, bool]]
+) -> list[HubSpotObject]:
     """Stable sorts from the least significant key; ``objects`` arrive in id order (the final tie-break)."""
     ordered = objects
     for name, descending in reversed(sorts):
@@ -245,9 +263,11 @@ def offset(raw: Any) -> int:
 def check_window(after: int, limit: int) -> None:
     # The real 400 body for this case could not be found; the message is the emulator's own wording.
     if after + limit > MAX_RESULTS:
-        raise validation_error(f"Search results are limited to the first {MAX_RESULTS} results of a query; "
-                               f"after ({after}) + limit ({limit}) exceeds {MAX_RESULTS}.",
-                               context={"after": [str(after)], "limit": [str(limit)]})
+        raise validation_error(
+            f"Search results are limited to the first {MAX_RESULTS} results of a query; "
+            f"after ({after}) + limit ({limit}) exceeds {MAX_RESULTS}.",
+            context={"after": [str(after)], "limit": [str(limit)]},
+        )
 
 
 def search(ctx: Ctx) -> Response:
@@ -257,13 +277,12 @@ def search(ctx: Ctx) -> Response:
     limit = bounded_int(body.get("limit"), "limit", 10, MAX_LIMIT)
     after, query = offset(body.get("after")), str(body.get("query") or "")
     check_window(after, limit)
-    chosen = selection(ctx, string_list(body.get("properties"), "properties"),
-                       catalog.DEFAULT_SEARCH_PROPERTIES[kind])
+    chosen = selection(ctx, string_list(body.get("properties"), "properties"), catalog.DEFAULT_SEARCH_PROPERTIES[kind])
     key = json.dumps([kind, body.get("filterGroups"), body.get("sorts"), query], sort_keys=True, default=str)
     with ctx.portal.lock:
         ids = ctx.index.search(key, kind, lambda: matching_ids(ctx, groups, sorts, query))
         store = ctx.index.store(kind)
-        page = [store[i] for i in ids[after:after + limit] if i in store]
+        page = [store[i] for i in ids[after : after + limit] if i in store]
         results = [object_json(obj, chosen) for obj in page]
     response: Json = {"total": len(ids), "results": results}
     if after + limit < len(ids):

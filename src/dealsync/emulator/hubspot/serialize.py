@@ -124,8 +124,9 @@ def history_versions(obj: HubSpotObject, name: str) -> list[dict[str, str]]:
     return [{"value": value, "timestamp": iso_ms(obj.created_at), "sourceType": "CRM_UI"}]
 
 
-def object_json(obj: HubSpotObject, selection: PropertySelection, *, history: Iterable[str] = (),
-                associations: Json | None = None) -> Json:
+def object_json(
+    obj: HubSpotObject, selection: PropertySelection, *, history: Iterable[str] = (), associations: Json | None = None
+) -> Json:
     """``SimplePublicObjectWithAssociations``: id, properties, createdAt, updatedAt, archived (+ optional parts)."""
     body: Json = {
         "id": obj.id,

@@ -10,32 +10,35 @@ import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
-from werkzeug.serving import WSGIRequestHandler, make_server
+from werkzeug.serving import make_server
 
 from dealsync.emulator.backend import Backend, Credentials, TokenBook
 from dealsync.emulator.faults import Faults, FaultSettings
 from dealsync.emulator.hubspot.app import HubSpotApp
+from dealsync.emulator.server import QuietHandler
 from dealsync.emulator.state import EmulatorState
 from dealsync.emulator.stats import RequestStats
 from dealsync.emulator.wsgi import EmulatorWsgi
 
 
-class _Quiet(WSGIRequestHandler):
-    def log_request(self, code: int | str = "-", size: int | str = "-") -> None:  # noqa: ARG002 - base signature
-        return None
-
-
-def make_backend(state: EmulatorState, faults: FaultSettings | None = None,
-                 reseed: Callable[[], EmulatorState] | None = None) -> Backend:
-    return Backend(state=state, faults=Faults(faults or FaultSettings()), stats=RequestStats(),
-                   tokens=TokenBook(Credentials()), reseed=reseed or (lambda: state))
+def make_backend(
+    state: EmulatorState, faults: FaultSettings | None = None, reseed: Callable[[], EmulatorState] | None = None
+) -> Backend:
+    return Backend(
+        state=state,
+        faults=Faults(faults or FaultSettings()),
+        stats=RequestStats(),
+        tokens=TokenBook(Credentials()),
+        reseed=reseed or (lambda: state),
+    )
 
 
 @contextmanager
 def serve(backend: Backend) -> Iterator[str]:
     """Serve ``backend`` on a free loopback port; yields the base URL (``http://127.0.0.1:PORT``)."""
-    server = make_server("127.0.0.1", 0, EmulatorWsgi(HubSpotApp(backend), backend), threaded=True,
-                         request_handler=_Quiet)
+    server = make_server(
+        "127.0.0.1", 0, EmulatorWsgi(HubSpotApp(backend), backend), threaded=True, request_handler=QuietHandler
+    )
     thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
     thread.start()
     try:

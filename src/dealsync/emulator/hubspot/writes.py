@@ -40,8 +40,9 @@ def validate(portal: HubSpotPortal, obj: HubSpotObject, raw: Mapping[str, Any]) 
         if definition is None:
             problems.append(problem(name, "PROPERTY_DOESNT_EXIST", f'Property "{name}" does not exist'))
         elif name in ALWAYS_READ_ONLY or is_read_only(definition):
-            problems.append(problem(name, "READ_ONLY_VALUE",
-                                    f'"{name}" is a read only property; its value cannot be set.'))
+            problems.append(
+                problem(name, "READ_ONLY_VALUE", f'"{name}" is a read only property; its value cannot be set.')
+            )
         else:
             value, found = check_value(portal, definition, wire_value(raw_value), pipeline)
             if found:
@@ -51,8 +52,9 @@ def validate(portal: HubSpotPortal, obj: HubSpotObject, raw: Mapping[str, Any]) 
     return values, problems
 
 
-def check_value(portal: HubSpotPortal, definition: Json, value: str | None,
-                pipeline: str | None) -> tuple[str | None, Json | None]:
+def check_value(
+    portal: HubSpotPortal, definition: Json, value: str | None, pipeline: str | None
+) -> tuple[str | None, Json | None]:
     """The stored form of ``value`` for this property, or the problem with it. Empty clears the property."""
     if value is None or value == "":
         return None, None
@@ -60,8 +62,9 @@ def check_value(portal: HubSpotPortal, definition: Json, value: str | None,
     kind = str(definition.get("type", "string"))
     if kind == "number":
         ok = parse_number(value) is not None
-        return (value.strip(), None) if ok else (None, problem(name, "INVALID_FLOAT",
-                                                              f"{value} was not a valid number."))
+        return (
+            (value.strip(), None) if ok else (None, problem(name, "INVALID_FLOAT", f"{value} was not a valid number."))
+        )
     if kind in ("datetime", "date"):
         return check_instant(name, kind, value)
     if kind == "bool":
@@ -99,8 +102,9 @@ def allowed_options(portal: HubSpotPortal, definition: Json, pipeline: str | Non
     return option_values(definition) or None
 
 
-def check_option(portal: HubSpotPortal, definition: Json, value: str,
-                 pipeline: str | None) -> tuple[str | None, Json | None]:
+def check_option(
+    portal: HubSpotPortal, definition: Json, value: str, pipeline: str | None
+) -> tuple[str | None, Json | None]:
     allowed = allowed_options(portal, definition, pipeline)
     if allowed is None or value in allowed:
         return value, None
@@ -118,8 +122,9 @@ def set_value(obj: HubSpotObject, name: str, value: str | None, stamp: str, sour
         obj.history.setdefault(name, []).insert(0, version)
 
 
-def apply(index: PortalIndex, obj: HubSpotObject, values: Values, now: datetime,
-          source: Mapping[str, str] = API_SOURCE) -> None:
+def apply(
+    index: PortalIndex, obj: HubSpotObject, values: Values, now: datetime, source: Mapping[str, str] = API_SOURCE
+) -> None:
     """Apply validated values plus what HubSpot recomputes, and stamp the modification."""
     stamp = iso_ms(now)
     for name, value in values.items():
@@ -131,4 +136,3 @@ def apply(index: PortalIndex, obj: HubSpotObject, values: Values, now: datetime,
     obj.properties["hs_lastmodifieddate"] = stamp
     obj.updated_at = now
     index.touch()
-

@@ -92,8 +92,7 @@ class Call:
         try:
             return json.loads(self.request.get_data(as_text=True) or "null")
         except ValueError as error:
-            raise SalesforceError(400, "JSON_PARSER_ERROR", f"Unexpected character in request body: {error}") \
-                from None
+            raise SalesforceError(400, "JSON_PARSER_ERROR", f"Unexpected character in request body: {error}") from None
 
 
 Handler = Callable[[Call], Response]
@@ -144,8 +143,11 @@ class SalesforceApp:
             Route(("sobjects", "*", "*"), "sobjects/{obj}", {"GET": self.get_record, "PATCH": self.patch_record}),
             Route(("composite", "sobjects"), "composite/sobjects", {"PATCH": self.update_collection}),
             Route(("jobs", "query"), "jobs/query", {"POST": self.create_job}),
-            Route(("jobs", "query", "*"), "jobs/query/job",
-                  {"GET": self.get_job, "PATCH": self.abort_job, "DELETE": self.delete_job}),
+            Route(
+                ("jobs", "query", "*"),
+                "jobs/query/job",
+                {"GET": self.get_job, "PATCH": self.abort_job, "DELETE": self.delete_job},
+            ),
             Route(("jobs", "query", "*", "results"), "jobs/query/results", {"GET": self.job_results}),
         ]
 
@@ -181,12 +183,15 @@ class SalesforceApp:
         if action.kind in (FaultKind.EXPIRED_SESSION, FaultKind.UNAUTHENTICATED):
             return error_response(401, "INVALID_SESSION_ID", SESSION_MESSAGE)
         if action.status in (502, 503):
-            return error_response(action.status, "SERVER_UNAVAILABLE",
-                                  "Server temporarily unavailable. Please try again later.")
+            return error_response(
+                action.status, "SERVER_UNAVAILABLE", "Server temporarily unavailable. Please try again later."
+            )
         error_id = f"{secrets.randbelow(10**10):010d}-{secrets.randbelow(10**6)} ({secrets.randbelow(10**9)})"
-        return error_response(action.status, "UNKNOWN_EXCEPTION",
-                              f"An unexpected error occurred. Please include this ErrorId if you contact support: "
-                              f"{error_id}")
+        return error_response(
+            action.status,
+            "UNKNOWN_EXCEPTION",
+            f"An unexpected error occurred. Please include this ErrorId if you contact support: {error_id}",
+        )
 
     def handle(self, request: Request) -> Response:
         org = self.backend.state.salesforce
@@ -247,9 +252,13 @@ class SalesforceApp:
         return json_response({name: f"{base}/{name}" for name in names})
 
     def query(self, call: Call, *, include_deleted: bool) -> Response:
-        page = self.queries.first_page(call.org, call.request.args.get("q"), include_deleted=include_deleted,
-                                       version=call.version,
-                                       batch=batch_size(call.request.headers.get("Sforce-Query-Options")))
+        page = self.queries.first_page(
+            call.org,
+            call.request.args.get("q"),
+            include_deleted=include_deleted,
+            version=call.version,
+            batch=batch_size(call.request.headers.get("Sforce-Query-Options")),
+        )
         return self._served(call.org, page.body, page.ids, page.object_name)
 
     def query_more(self, call: Call) -> Response:
@@ -277,14 +286,16 @@ class SalesforceApp:
 
     def limits(self, call: Call) -> Response:
         org = call.org
-        return json_response({
-            "DailyApiRequests": {"Max": org.daily_api_max, "Remaining": max(0, org.daily_api_max - org.api_used)},
-            "DailyBulkApiRequests": {"Max": 10_000, "Remaining": 10_000},
-            "DailyBulkV2QueryJobs": {"Max": 10_000, "Remaining": 10_000},
-            "DailyBulkV2QueryFileStorageMB": {"Max": 976_562, "Remaining": 976_562},
-            "DataStorageMB": {"Max": 1_024, "Remaining": 1_000},
-            "FileStorageMB": {"Max": 1_024, "Remaining": 1_024},
-        })
+        return json_response(
+            {
+                "DailyApiRequests": {"Max": org.daily_api_max, "Remaining": max(0, org.daily_api_max - org.api_used)},
+                "DailyBulkApiRequests": {"Max": 10_000, "Remaining": 10_000},
+                "DailyBulkV2QueryJobs": {"Max": 10_000, "Remaining": 10_000},
+                "DailyBulkV2QueryFileStorageMB": {"Max": 976_562, "Remaining": 976_562},
+                "DataStorageMB": {"Max": 1_024, "Remaining": 1_000},
+                "FileStorageMB": {"Max": 1_024, "Remaining": 1_024},
+            }
+        )
 
     def describe_global(self, call: Call) -> Response:
         return json_response(describing.describe_global(call.schema, call.version))
@@ -332,7 +343,8 @@ class SalesforceApp:
         body = call.json_body()
         with call.org.lock:
             results, written = update_collection(
-                call.schema, body, lambda i: self.backend.faults.reject_record("salesforce", i), self.rejections)
+                call.schema, body, lambda i: self.backend.faults.reject_record("salesforce", i), self.rejections
+            )
         if written:
             self.backend.stats.count_writes("salesforce", written)
         return json_response(results)
@@ -356,8 +368,11 @@ class SalesforceApp:
     def job_results(self, call: Call) -> Response:
         args = call.request.args
         page = self.jobs.results(call.org, call.params[0], call.version, args.get("locator"), args.get("maxRecords"))
-        response = Response(page.csv, mimetype="text/csv",
-                            headers={"Sforce-Locator": page.locator, "Sforce-NumberOfRecords": str(page.count)})
+        response = Response(
+            page.csv,
+            mimetype="text/csv",
+            headers={"Sforce-Locator": page.locator, "Sforce-NumberOfRecords": str(page.count)},
+        )
         self._person_edits(call.org, page.ids, page.object_name)
         return response
 

@@ -64,8 +64,9 @@ def check_grant(request: Request, credentials: Credentials) -> None:
         return
     if grant == "password":
         password = credentials.password + credentials.security_token
-        if request.form.get("username") != credentials.username or \
-                not secrets.compare_digest(request.form.get("password", ""), password):
+        if request.form.get("username") != credentials.username or not secrets.compare_digest(
+            request.form.get("password", ""), password
+        ):
             raise OAuthError("invalid_grant", "authentication failure")
         return
     if grant == "refresh_token":
@@ -94,6 +95,10 @@ def token_body(access_token: str, secret: str, org: SalesforceOrg, instance_url:
     issued_at = str(int(utc_now().timestamp() * 1000))
     digest = hmac.new(secret.encode(), (identity + issued_at).encode(), hashlib.sha256).digest()
     return {
-        "access_token": access_token, "instance_url": instance_url, "id": identity, "token_type": "Bearer",
-        "issued_at": issued_at, "signature": base64.b64encode(digest).decode(),
+        "access_token": access_token,
+        "instance_url": instance_url,
+        "id": identity,
+        "token_type": "Bearer",
+        "issued_at": issued_at,
+        "signature": base64.b64encode(digest).decode(),
     }

@@ -51,15 +51,29 @@ class QueryJob:
 
     def info(self, *, full: bool) -> dict[str, Any]:
         out: dict[str, Any] = {
-            "id": self.id, "operation": self.operation, "object": self.compiled.obj.name,
-            "createdById": self.created_by, "createdDate": format_datetime(self.created),
-            "systemModstamp": format_datetime(self.created), "state": self.state, "concurrencyMode": "Parallel",
-            "contentType": "CSV", "apiVersion": float(self.version), "lineEnding": self.line_ending,
+            "id": self.id,
+            "operation": self.operation,
+            "object": self.compiled.obj.name,
+            "createdById": self.created_by,
+            "createdDate": format_datetime(self.created),
+            "systemModstamp": format_datetime(self.created),
+            "state": self.state,
+            "concurrencyMode": "Parallel",
+            "contentType": "CSV",
+            "apiVersion": float(self.version),
+            "lineEnding": self.line_ending,
             "columnDelimiter": self.delimiter,
         }
         if full:
-            out.update({"jobType": "V2Query", "numberRecordsProcessed": len(self.ids) if self.state == "JobComplete"
-                        else 0, "retries": 0, "totalProcessingTime": 42, "isPkChunkingSupported": True})
+            out.update(
+                {
+                    "jobType": "V2Query",
+                    "numberRecordsProcessed": len(self.ids) if self.state == "JobComplete" else 0,
+                    "retries": 0,
+                    "totalProcessingTime": 42,
+                    "isPkChunkingSupported": True,
+                }
+            )
         return out
 
 
@@ -109,8 +123,18 @@ class BulkQueryJobs:
             compiled = self._compile(org, body.get("query"))
             ids = [row["Id"] for row in compiled.select(operation == "queryAll")]
             creator = next(iter(org.tables.get("User", {})), "005000000000000AAA")
-        job = QueryJob("750" + "".join(secrets.choice(_ALPHANUM) for _ in range(15)), org, compiled, ids, version,
-                       operation, delimiter, line_ending, utc_now(), creator)
+        job = QueryJob(
+            "750" + "".join(secrets.choice(_ALPHANUM) for _ in range(15)),
+            org,
+            compiled,
+            ids,
+            version,
+            operation,
+            delimiter,
+            line_ending,
+            utc_now(),
+            creator,
+        )
         with self._lock:
             for stale in [k for k, other in self._jobs.items() if other.org is not org]:  # from before a reset
                 del self._jobs[stale]
@@ -158,23 +182,29 @@ class BulkQueryJobs:
         with self._lock:
             self._jobs.pop(job_id, None)
 
-    def results(self, org: SalesforceOrg, job_id: str, version: str, locator: str | None,
-                max_records: str | None) -> ResultPage:
+    def results(
+        self, org: SalesforceOrg, job_id: str, version: str, locator: str | None, max_records: str | None
+    ) -> ResultPage:
         job = self.get(org, job_id)
         if job.version != version:
-            raise SalesforceError(409, "INVALIDJOB", f"Job {job_id} was created with API version {job.version}; "
-                                                     "fetch its results with the same version")
+            raise SalesforceError(
+                409,
+                "INVALIDJOB",
+                f"Job {job_id} was created with API version {job.version}; fetch its results with the same version",
+            )
         if job.state == "Aborted":
             raise _invalid_job(f"Job {job_id} was aborted")
         start = decode_locator(locator) if locator else 0
-        size = int(max_records) if max_records and max_records.isdigit() and int(max_records) > 0 \
-            else DEFAULT_MAX_RECORDS
-        ids = job.ids[start:start + size]
+        size = (
+            int(max_records) if max_records and max_records.isdigit() and int(max_records) > 0 else DEFAULT_MAX_RECORDS
+        )
+        ids = job.ids[start : start + size]
         end = start + len(ids)
         with org.lock:
             table = org.tables.get(job.compiled.obj.name, {})
             rows = [row for row in (table.get(i) for i in ids) if row is not None]
-            text = to_csv(job.compiled.columns, rows, org.tables, DELIMITERS[job.delimiter],
-                          LINE_ENDINGS[job.line_ending])
+            text = to_csv(
+                job.compiled.columns, rows, org.tables, DELIMITERS[job.delimiter], LINE_ENDINGS[job.line_ending]
+            )
         next_locator = encode_locator(end) if end < len(job.ids) else "null"
         return ResultPage(text, next_locator, len(rows), [str(r["Id"]) for r in rows], job.compiled.obj.name)

@@ -26,7 +26,7 @@ from dealsync.emulator.salesforce.writes import (
 from dealsync.emulator.state import Row
 
 MAX_RECORDS = 200
-ROLLED_BACK = ("Record rolled back because not all records were valid and the request was using AllOrNone header")
+ROLLED_BACK = "Record rolled back because not all records were valid and the request was using AllOrNone header"
 Rejecter = Callable[[str], bool]
 
 
@@ -63,8 +63,11 @@ class RejectionCodes:
         with self._lock:
             turn = next(self._turn)
         if turn % 2 == 0:
-            return ("FIELD_CUSTOM_VALIDATION_EXCEPTION",
-                    "Close Date cannot be in the past for an open opportunity.", ["CloseDate"])
+            return (
+                "FIELD_CUSTOM_VALIDATION_EXCEPTION",
+                "Close Date cannot be in the past for an open opportunity.",
+                ["CloseDate"],
+            )
         return "UNABLE_TO_LOCK_ROW", "unable to obtain exclusive access to this record", []
 
 
@@ -73,8 +76,11 @@ def parse_request(body: Any) -> tuple[list[Any], bool]:
         raise SalesforceError(400, "JSON_PARSER_ERROR", "The request body must be an object with a records array")
     records = body["records"]
     if len(records) > MAX_RECORDS:
-        raise SalesforceError(400, "EXCEEDED_ID_LIMIT",
-                              f"record limit reached. cannot submit more than {MAX_RECORDS} records in this operation")
+        raise SalesforceError(
+            400,
+            "EXCEEDED_ID_LIMIT",
+            f"record limit reached. cannot submit more than {MAX_RECORDS} records in this operation",
+        )
     return records, bool(body.get("allOrNone", False))
 
 
@@ -89,8 +95,12 @@ def stage(schema: OrgSchema, record: Any, rejected: Rejecter, codes: RejectionCo
     type_name = attributes.get("type") if isinstance(attributes, dict) else None
     obj = schema.find(type_name) if isinstance(type_name, str) else None
     if obj is None:
-        staged.fail("INVALID_TYPE", f"sObject type '{type_name}' is not supported." if type_name
-                    else "No SObject Type defined in the attributes.")
+        staged.fail(
+            "INVALID_TYPE",
+            f"sObject type '{type_name}' is not supported."
+            if type_name
+            else "No SObject Type defined in the attributes.",
+        )
         return staged
     if staged.record_id is None:
         staged.fail("MISSING_ARGUMENT", "Id not specified in an update call")
@@ -117,8 +127,9 @@ def _locate(schema: OrgSchema, obj: ObjectDef, staged: Staged) -> None:
         staged.obj, staged.row, staged.record_id = obj, row, str(row["Id"])
 
 
-def _validate(schema: OrgSchema, obj: ObjectDef, record: dict[str, Any], staged: Staged, rejected: Rejecter,
-              codes: RejectionCodes) -> None:
+def _validate(
+    schema: OrgSchema, obj: ObjectDef, record: dict[str, Any], staged: Staged, rejected: Rejecter, codes: RejectionCodes
+) -> None:
     try:
         staged.changes = convert_changes(schema, obj, record)
     except SalesforceError as error:
@@ -128,8 +139,9 @@ def _validate(schema: OrgSchema, obj: ObjectDef, record: dict[str, Any], staged:
         staged.fail(*codes.next())
 
 
-def update_collection(schema: OrgSchema, body: Any, rejected: Rejecter, codes: RejectionCodes) -> tuple[
-        list[dict[str, Any]], int]:
+def update_collection(
+    schema: OrgSchema, body: Any, rejected: Rejecter, codes: RejectionCodes
+) -> tuple[list[dict[str, Any]], int]:
     """Validate and apply; returns the SaveResults and how many records were written. Call under ``org.lock``."""
     records, all_or_none = parse_request(body)
     staged = [stage(schema, record, rejected, codes) for record in records]

@@ -45,19 +45,37 @@ Getter = Callable[[Row], Any]
 Normalizer = Callable[[Any], Any]
 
 COMPARATORS: dict[str, Callable[[Any, Any], bool]] = {
-    "=": operator.eq, "!=": operator.ne, "<": operator.lt, "<=": operator.le, ">": operator.gt, ">=": operator.ge,
+    "=": operator.eq,
+    "!=": operator.ne,
+    "<": operator.lt,
+    "<=": operator.le,
+    ">": operator.gt,
+    ">=": operator.ge,
 }
-TYPE_WORDS = {"currency": "double", "double": "double", "percent": "double", "int": "integer", "date": "date",
-              "datetime": "dateTime", "boolean": "boolean"}
-NO_SUCH_COLUMN = ("No such column '{name}' on entity '{entity}'. If you are attempting to use a custom field, be "
-                  "sure to append the '__c' after the custom field name. Please reference your WSDL or the describe "
-                  "call for the appropriate names.")
-NO_SUCH_RELATIONSHIP = ("Didn't understand relationship '{name}' in field path. If you are attempting to use a "
-                        "custom relationship, be sure to append the '__r' after the custom relationship name. Please "
-                        "reference your WSDL or the describe call for the appropriate names.")
-NO_SUCH_TYPE = ("sObject type '{name}' is not supported. If you are attempting to use a custom object, be sure to "
-                "append the '__c' after the entity name. Please reference your WSDL or the describe call for the "
-                "appropriate names.")
+TYPE_WORDS = {
+    "currency": "double",
+    "double": "double",
+    "percent": "double",
+    "int": "integer",
+    "date": "date",
+    "datetime": "dateTime",
+    "boolean": "boolean",
+}
+NO_SUCH_COLUMN = (
+    "No such column '{name}' on entity '{entity}'. If you are attempting to use a custom field, be "
+    "sure to append the '__c' after the custom field name. Please reference your WSDL or the describe "
+    "call for the appropriate names."
+)
+NO_SUCH_RELATIONSHIP = (
+    "Didn't understand relationship '{name}' in field path. If you are attempting to use a "
+    "custom relationship, be sure to append the '__r' after the custom relationship name. Please "
+    "reference your WSDL or the describe call for the appropriate names."
+)
+NO_SUCH_TYPE = (
+    "sObject type '{name}' is not supported. If you are attempting to use a custom object, be sure to "
+    "append the '__c' after the entity name. Please reference your WSDL or the describe call for the "
+    "appropriate names."
+)
 
 
 def _lower(value: Any) -> Any:
@@ -95,8 +113,11 @@ class CompiledQuery:
     def select(self, include_deleted: bool) -> list[Row]:
         """Matching rows in result order, with OFFSET and LIMIT applied."""
         predicate = self.predicate
-        rows = [row for row in self.tables.get(self.obj.name, {}).values()
-                if (include_deleted or not row.get("IsDeleted")) and (predicate is None or predicate(row))]
+        rows = [
+            row
+            for row in self.tables.get(self.obj.name, {}).values()
+            if (include_deleted or not row.get("IsDeleted")) and (predicate is None or predicate(row))
+        ]
         rows.sort(key=lambda row: row.get("Id") or "")
         for getter, descending, nulls_first, norm in reversed(self.order):
             _sort(rows, getter, descending, nulls_first, norm)
@@ -165,8 +186,7 @@ class Binder:
             current = target
         found = field_map(current).get(parts[-1].lower())
         if found is None:
-            raise self.error("INVALID_FIELD", path.token,
-                             NO_SUCH_COLUMN.format(name=parts[-1], entity=current.name))
+            raise self.error("INVALID_FIELD", path.token, NO_SUCH_COLUMN.format(name=parts[-1], entity=current.name))
         return Column(tuple(hops), found)
 
     def getter(self, column: Column) -> Getter:
@@ -220,9 +240,12 @@ class Binder:
 
     def like(self, column: Column, pattern: Literal) -> Predicate:
         if column.field.type not in STRING_TYPES:
-            raise self.error("INVALID_FIELD", pattern.token,
-                             f"invalid operator on {TYPE_WORDS.get(column.field.type, column.field.type)} field: "
-                             f"{column.field.name}")
+            raise self.error(
+                "INVALID_FIELD",
+                pattern.token,
+                f"invalid operator on {TYPE_WORDS.get(column.field.type, column.field.type)} field: "
+                f"{column.field.name}",
+            )
         regex = re.compile(pattern.token.like or "", re.IGNORECASE | re.DOTALL)
         get = self.getter(column)
 
@@ -242,11 +265,15 @@ class Binder:
         if (f.type, kind) in (("date", "date"), ("datetime", "datetime"), ("boolean", "bool")):
             return literal.value
         if f.type in STRING_TYPES:
-            detail = f"value of filter criterion for field '{f.name}' must be of type string and should be enclosed " \
-                     "in quotes"
+            detail = (
+                f"value of filter criterion for field '{f.name}' must be of type string and should be enclosed "
+                "in quotes"
+            )
         else:
-            detail = f"value of filter criterion for field '{f.name}' must be of type " \
-                     f"{TYPE_WORDS.get(f.type, f.type)} and should not be enclosed in quotes"
+            detail = (
+                f"value of filter criterion for field '{f.name}' must be of type "
+                f"{TYPE_WORDS.get(f.type, f.type)} and should not be enclosed in quotes"
+            )
         raise self.error("INVALID_FIELD", literal.token, detail)
 
     def relative(self, column: Column, op: str, literal: Literal, get: Getter) -> Predicate:
@@ -286,8 +313,12 @@ def _null_check(get: Getter, op: str) -> Predicate:
 def _range_check(get: Getter, op: str, low: Any, high: Any) -> Predicate:
     """A relative date literal is a range [low, high): ``= TODAY`` means within today."""
     tests: dict[str, Callable[[Any], bool]] = {
-        "=": lambda v: low <= v < high, "!=": lambda v: not low <= v < high, "<": lambda v: v < low,
-        "<=": lambda v: v < high, ">": lambda v: v >= high, ">=": lambda v: v >= low,
+        "=": lambda v: low <= v < high,
+        "!=": lambda v: not low <= v < high,
+        "<": lambda v: v < low,
+        "<=": lambda v: v < high,
+        ">": lambda v: v >= high,
+        ">=": lambda v: v >= low,
     }
     test = tests[op]
 

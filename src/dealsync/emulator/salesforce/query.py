@@ -72,8 +72,9 @@ class QueryService:
         self._cursors: OrderedDict[str, Cursor] = OrderedDict()
         self._lock = threading.Lock()
 
-    def first_page(self, org: SalesforceOrg, soql: str | None, *, include_deleted: bool, version: str,
-                   batch: int) -> Page:
+    def first_page(
+        self, org: SalesforceOrg, soql: str | None, *, include_deleted: bool, version: str, batch: int
+    ) -> Page:
         if soql is None:
             raise SalesforceError(400, "MALFORMED_QUERY", "A query string has to be specified")
         if not soql.strip():
@@ -101,7 +102,7 @@ class QueryService:
             return self._page(cursor, locator, int(offset_text))
 
     def _page(self, cursor: Cursor, locator: str, offset: int) -> Page:
-        ids = cursor.ids[offset:offset + cursor.batch]
+        ids = cursor.ids[offset : offset + cursor.batch]
         table = cursor.org.tables.get(cursor.compiled.obj.name, {})
         rows = [row for row in (table.get(i) for i in ids) if row is not None]
         projection = JsonProjection(cursor.compiled.obj, cursor.compiled.columns, cursor.version)
@@ -118,8 +119,9 @@ class QueryService:
         now = time.monotonic()
         with self._lock:
             # idle ones, and those from before a reset
-            stale = [k for k, c in self._cursors.items()
-                     if now - c.touched > CURSOR_IDLE_SECONDS or c.org is not cursor.org]
+            stale = [
+                k for k, c in self._cursors.items() if now - c.touched > CURSOR_IDLE_SECONDS or c.org is not cursor.org
+            ]
             for key in stale:
                 del self._cursors[key]
             self._cursors[locator] = cursor

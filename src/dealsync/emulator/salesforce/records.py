@@ -72,8 +72,13 @@ def _any_json(value: Any) -> str:
 
 # JSON text per Python type; a value of any other type falls back to json.dumps
 JSON_ENCODERS: dict[type, Callable[[Any], str]] = {
-    str: encode_basestring_ascii, float: float.__repr__, int: int.__repr__, bool: _BOOLEANS.__getitem__,
-    type(None): _null_json, datetime: _datetime_json, date: _date_json,
+    str: encode_basestring_ascii,
+    float: float.__repr__,
+    int: int.__repr__,
+    bool: _BOOLEANS.__getitem__,
+    type(None): _null_json,
+    datetime: _datetime_json,
+    date: _date_json,
 }
 NUMBER_TYPES = frozenset({"currency", "double", "percent"})
 
@@ -217,6 +222,7 @@ class JsonProjection:
             text = "null" if parent is None else self._render(parent, node, tables, parents)
             parents[key] = text
         return text
+
 
 def csv_value(value: Any) -> str:
     if value is None:

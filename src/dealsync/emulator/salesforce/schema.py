@@ -16,10 +16,21 @@ from typing import Any
 from dealsync.emulator.state import SalesforceOrg
 
 SOAP_TYPES = {
-    "id": "tns:ID", "reference": "tns:ID", "boolean": "xsd:boolean", "string": "xsd:string",
-    "textarea": "xsd:string", "picklist": "xsd:string", "email": "xsd:string", "phone": "xsd:string",
-    "url": "xsd:string", "currency": "xsd:double", "double": "xsd:double", "percent": "xsd:double",
-    "int": "xsd:int", "date": "xsd:date", "datetime": "xsd:dateTime",
+    "id": "tns:ID",
+    "reference": "tns:ID",
+    "boolean": "xsd:boolean",
+    "string": "xsd:string",
+    "textarea": "xsd:string",
+    "picklist": "xsd:string",
+    "email": "xsd:string",
+    "phone": "xsd:string",
+    "url": "xsd:string",
+    "currency": "xsd:double",
+    "double": "xsd:double",
+    "percent": "xsd:double",
+    "int": "xsd:int",
+    "date": "xsd:date",
+    "datetime": "xsd:dateTime",
 }
 STRING_TYPES = frozenset({"id", "reference", "string", "textarea", "picklist", "email", "phone", "url"})
 NUMBER_TYPES = frozenset({"currency", "double", "percent", "int"})
@@ -86,100 +97,216 @@ def _deleted() -> FieldDef:
     return _ro("IsDeleted", "Deleted", "boolean", nillable=False)
 
 
-OPPORTUNITY = ObjectDef("Opportunity", "Opportunity", "Opportunities", "006", (
-    _id("Opportunity ID"), _deleted(),
-    _rw("AccountId", "Account ID", "reference", length=18, reference_to="Account", relationship_name="Account"),
-    _rw("Name", "Name", "string", length=120, nillable=False, name_field=True),
-    _rw("Description", "Description", "textarea", length=32000),
-    _rw("StageName", "Stage", "picklist", length=255, nillable=False),
-    _rw("Amount", "Amount", "currency", precision=18, scale=2),
-    _rw("Probability", "Probability (%)", "percent", precision=3, scale=0),
-    _rw("CloseDate", "Close Date", "date", nillable=False),
-    _rw("Type", "Opportunity Type", "picklist", length=255, picklist=(
-        "Existing Customer - Upgrade", "Existing Customer - Replacement", "Existing Customer - Downgrade",
-        "New Customer")),
-    _rw("LeadSource", "Lead Source", "picklist", length=255, picklist=(
-        "Web", "Phone Inquiry", "Partner Referral", "Purchased List", "Other")),
-    _ro("IsClosed", "Closed", "boolean", nillable=False),
-    _ro("IsWon", "Won", "boolean", nillable=False),
-    _rw("ForecastCategoryName", "Forecast Category", "picklist", length=255, picklist=FORECAST_CATEGORIES),
-    _rw("OwnerId", "Owner ID", "reference", length=18, nillable=False, reference_to="User",
-        relationship_name="Owner"),
-    *_audit(),
-    _ro("LastActivityDate", "Last Activity", "date"),
-    _rw("DealSync_Health_Score__c", "DealSync Health Score", "double", precision=3, scale=0, custom=True),
-), updateable=True, has_currency=True)
+OPPORTUNITY = ObjectDef(
+    "Opportunity",
+    "Opportunity",
+    "Opportunities",
+    "006",
+    (
+        _id("Opportunity ID"),
+        _deleted(),
+        _rw("AccountId", "Account ID", "reference", length=18, reference_to="Account", relationship_name="Account"),
+        _rw("Name", "Name", "string", length=120, nillable=False, name_field=True),
+        _rw("Description", "Description", "textarea", length=32000),
+        _rw("StageName", "Stage", "picklist", length=255, nillable=False),
+        _rw("Amount", "Amount", "currency", precision=18, scale=2),
+        _rw("Probability", "Probability (%)", "percent", precision=3, scale=0),
+        _rw("CloseDate", "Close Date", "date", nillable=False),
+        _rw(
+            "Type",
+            "Opportunity Type",
+            "picklist",
+            length=255,
+            picklist=(
+                "Existing Customer - Upgrade",
+                "Existing Customer - Replacement",
+                "Existing Customer - Downgrade",
+                "New Customer",
+            ),
+        ),
+        _rw(
+            "LeadSource",
+            "Lead Source",
+            "picklist",
+            length=255,
+            picklist=("Web", "Phone Inquiry", "Partner Referral", "Purchased List", "Other"),
+        ),
+        _ro("IsClosed", "Closed", "boolean", nillable=False),
+        _ro("IsWon", "Won", "boolean", nillable=False),
+        _rw("ForecastCategoryName", "Forecast Category", "picklist", length=255, picklist=FORECAST_CATEGORIES),
+        _rw(
+            "OwnerId",
+            "Owner ID",
+            "reference",
+            length=18,
+            nillable=False,
+            reference_to="User",
+            relationship_name="Owner",
+        ),
+        *_audit(),
+        _ro("LastActivityDate", "Last Activity", "date"),
+        _rw("DealSync_Health_Score__c", "DealSync Health Score", "double", precision=3, scale=0, custom=True),
+    ),
+    updateable=True,
+    has_currency=True,
+)
 
-ACCOUNT = ObjectDef("Account", "Account", "Accounts", "001", (
-    _id("Account ID"), _deleted(),
-    _rw("Name", "Account Name", "string", length=255, nillable=False, name_field=True),
-    _rw("Type", "Account Type", "picklist", length=255, picklist=(
-        "Prospect", "Customer - Direct", "Customer - Channel", "Channel Partner / Reseller",
-        "Installation Partner", "Technology Partner", "Other")),
-    _rw("Industry", "Industry", "picklist", length=255),
-    _rw("Website", "Website", "url", length=255),
-    _rw("BillingCountry", "Billing Country", "string", length=80),
-    _rw("OwnerId", "Owner ID", "reference", length=18, nillable=False, reference_to="User",
-        relationship_name="Owner"),
-    *_audit(),
-), updateable=True, has_currency=True)
+ACCOUNT = ObjectDef(
+    "Account",
+    "Account",
+    "Accounts",
+    "001",
+    (
+        _id("Account ID"),
+        _deleted(),
+        _rw("Name", "Account Name", "string", length=255, nillable=False, name_field=True),
+        _rw(
+            "Type",
+            "Account Type",
+            "picklist",
+            length=255,
+            picklist=(
+                "Prospect",
+                "Customer - Direct",
+                "Customer - Channel",
+                "Channel Partner / Reseller",
+                "Installation Partner",
+                "Technology Partner",
+                "Other",
+            ),
+        ),
+        _rw("Industry", "Industry", "picklist", length=255),
+        _rw("Website", "Website", "url", length=255),
+        _rw("BillingCountry", "Billing Country", "string", length=80),
+        _rw(
+            "OwnerId",
+            "Owner ID",
+            "reference",
+            length=18,
+            nillable=False,
+            reference_to="User",
+            relationship_name="Owner",
+        ),
+        *_audit(),
+    ),
+    updateable=True,
+    has_currency=True,
+)
 
-USER = ObjectDef("User", "User", "Users", "005", (
-    _id("User ID"),
-    _rw("Username", "Username", "string", length=80, nillable=False),
-    _rw("FirstName", "First Name", "string", length=40),
-    _rw("LastName", "Last Name", "string", length=80, nillable=False),
-    _ro("Name", "Full Name", "string", length=121, nillable=False, name_field=True),
-    _rw("Email", "Email", "email", length=128, nillable=False),
-    _rw("IsActive", "Active", "boolean", nillable=False),
-    *_audit(),
-))
+USER = ObjectDef(
+    "User",
+    "User",
+    "Users",
+    "005",
+    (
+        _id("User ID"),
+        _rw("Username", "Username", "string", length=80, nillable=False),
+        _rw("FirstName", "First Name", "string", length=40),
+        _rw("LastName", "Last Name", "string", length=80, nillable=False),
+        _ro("Name", "Full Name", "string", length=121, nillable=False, name_field=True),
+        _rw("Email", "Email", "email", length=128, nillable=False),
+        _rw("IsActive", "Active", "boolean", nillable=False),
+        *_audit(),
+    ),
+)
 
-OPPORTUNITY_STAGE = ObjectDef("OpportunityStage", "Opportunity Stage", "Opportunity Stages", "01J", (
-    _id("Opportunity Stage ID"),
-    _ro("ApiName", "Api Name", "string", length=255, nillable=False),
-    _ro("MasterLabel", "Master Label", "string", length=255, nillable=False, name_field=True),
-    _ro("IsActive", "Is Active", "boolean", nillable=False),
-    _ro("IsClosed", "Is Closed", "boolean", nillable=False),
-    _ro("IsWon", "Is Won", "boolean", nillable=False),
-    _ro("DefaultProbability", "Default Probability", "percent", precision=3, scale=0),
-    _ro("ForecastCategory", "Forecast Category", "picklist", length=40, nillable=False, picklist=(
-        "BestCase", "Closed", "Forecast", "MostLikely", "Omitted", "Pipeline")),
-    _ro("ForecastCategoryName", "Forecast Category Name", "picklist", length=40, nillable=False,
-        picklist=("Best Case", "Closed", "Commit", "Most Likely", "Omitted", "Pipeline")),
-    _ro("SortOrder", "Sort Order", "int", digits=9),
-    _ro("Description", "Description", "string", length=255),
-    *_audit(),
-))
+OPPORTUNITY_STAGE = ObjectDef(
+    "OpportunityStage",
+    "Opportunity Stage",
+    "Opportunity Stages",
+    "01J",
+    (
+        _id("Opportunity Stage ID"),
+        _ro("ApiName", "Api Name", "string", length=255, nillable=False),
+        _ro("MasterLabel", "Master Label", "string", length=255, nillable=False, name_field=True),
+        _ro("IsActive", "Is Active", "boolean", nillable=False),
+        _ro("IsClosed", "Is Closed", "boolean", nillable=False),
+        _ro("IsWon", "Is Won", "boolean", nillable=False),
+        _ro("DefaultProbability", "Default Probability", "percent", precision=3, scale=0),
+        _ro(
+            "ForecastCategory",
+            "Forecast Category",
+            "picklist",
+            length=40,
+            nillable=False,
+            picklist=("BestCase", "Closed", "Forecast", "MostLikely", "Omitted", "Pipeline"),
+        ),
+        _ro(
+            "ForecastCategoryName",
+            "Forecast Category Name",
+            "picklist",
+            length=40,
+            nillable=False,
+            picklist=("Best Case", "Closed", "Commit", "Most Likely", "Omitted", "Pipeline"),
+        ),
+        _ro("SortOrder", "Sort Order", "int", digits=9),
+        _ro("Description", "Description", "string", length=255),
+        *_audit(),
+    ),
+)
 
-CURRENCY_TYPE = ObjectDef("CurrencyType", "Currency", "Currencies", "01L", (
-    _id("Currency ID"),
-    _ro("IsoCode", "Currency ISO Code", "picklist", length=3, nillable=False),
-    _ro("ConversionRate", "Conversion Rate", "double", precision=18, scale=6, nillable=False),
-    _ro("DecimalPlaces", "Decimal Places", "int", digits=9, nillable=False),
-    _ro("IsActive", "Active", "boolean", nillable=False),
-    _ro("IsCorporate", "Corporate", "boolean", nillable=False),
-    *_audit(),
-), needs_multi_currency=True)
+CURRENCY_TYPE = ObjectDef(
+    "CurrencyType",
+    "Currency",
+    "Currencies",
+    "01L",
+    (
+        _id("Currency ID"),
+        _ro("IsoCode", "Currency ISO Code", "picklist", length=3, nillable=False),
+        _ro("ConversionRate", "Conversion Rate", "double", precision=18, scale=6, nillable=False),
+        _ro("DecimalPlaces", "Decimal Places", "int", digits=9, nillable=False),
+        _ro("IsActive", "Active", "boolean", nillable=False),
+        _ro("IsCorporate", "Corporate", "boolean", nillable=False),
+        *_audit(),
+    ),
+    needs_multi_currency=True,
+)
 
-OPPORTUNITY_HISTORY = ObjectDef("OpportunityHistory", "Opportunity History", "Opportunity History", "008", (
-    _id("Opportunity History ID"), _deleted(),
-    _ro("OpportunityId", "Opportunity ID", "reference", length=18, nillable=False, reference_to="Opportunity",
-        relationship_name="Opportunity"),
-    _ro("CreatedById", "Created By ID", "reference", length=18, nillable=False, reference_to="User",
-        relationship_name="CreatedBy"),
-    _ro("CreatedDate", "Created Date", "datetime", nillable=False),
-    _ro("StageName", "Stage", "picklist", length=255, nillable=False),
-    _ro("Amount", "Amount", "currency", precision=18, scale=2),
-    _ro("ExpectedRevenue", "Expected Revenue", "currency", precision=18, scale=2),
-    _ro("CloseDate", "Close Date", "date"),
-    _ro("Probability", "Probability (%)", "percent", precision=3, scale=0),
-    _ro("ForecastCategory", "Forecast Category", "picklist", length=40),
-    _ro("SystemModstamp", "System Modstamp", "datetime", nillable=False),
-), has_currency=True)
+OPPORTUNITY_HISTORY = ObjectDef(
+    "OpportunityHistory",
+    "Opportunity History",
+    "Opportunity History",
+    "008",
+    (
+        _id("Opportunity History ID"),
+        _deleted(),
+        _ro(
+            "OpportunityId",
+            "Opportunity ID",
+            "reference",
+            length=18,
+            nillable=False,
+            reference_to="Opportunity",
+            relationship_name="Opportunity",
+        ),
+        _ro(
+            "CreatedById",
+            "Created By ID",
+            "reference",
+            length=18,
+            nillable=False,
+            reference_to="User",
+            relationship_name="CreatedBy",
+        ),
+        _ro("CreatedDate", "Created Date", "datetime", nillable=False),
+        _ro("StageName", "Stage", "picklist", length=255, nillable=False),
+        _ro("Amount", "Amount", "currency", precision=18, scale=2),
+        _ro("ExpectedRevenue", "Expected Revenue", "currency", precision=18, scale=2),
+        _ro("CloseDate", "Close Date", "date"),
+        _ro("Probability", "Probability (%)", "percent", precision=3, scale=0),
+        _ro("ForecastCategory", "Forecast Category", "picklist", length=40),
+        _ro("SystemModstamp", "System Modstamp", "datetime", nillable=False),
+    ),
+    has_currency=True,
+)
 
 OBJECTS: tuple[ObjectDef, ...] = (
-    OPPORTUNITY, ACCOUNT, USER, OPPORTUNITY_STAGE, CURRENCY_TYPE, OPPORTUNITY_HISTORY,
+    OPPORTUNITY,
+    ACCOUNT,
+    USER,
+    OPPORTUNITY_STAGE,
+    CURRENCY_TYPE,
+    OPPORTUNITY_HISTORY,
 )
 CURRENCY_FIELD = _rw("CurrencyIsoCode", "Currency ISO Code", "picklist", length=3, nillable=False)
 
@@ -203,8 +330,9 @@ class OrgSchema:
             fields.insert(_after(fields, "Name", "IsDeleted"), CURRENCY_FIELD)
         known = {f.name for f in fields} | {CURRENCY_FIELD.name}  # the currency field only with multi-currency
         sample = next(iter(self.org.tables.get(obj.name, {}).values()), None) or {}
-        fields.extend(_inferred(key, value) for key, value in sample.items()
-                      if key not in known and key != "attributes")
+        fields.extend(
+            _inferred(key, value) for key, value in sample.items() if key not in known and key != "attributes"
+        )
         return replace(obj, fields=tuple(fields))
 
     def find(self, name: str) -> ObjectDef | None:
@@ -234,8 +362,14 @@ def _inferred(name: str, value: Any) -> FieldDef:
         ftype = "date"
     else:
         ftype = "string"
-    return FieldDef(name, name, ftype, length=255 if ftype == "string" else 0, precision=18 if ftype == "double"
-                    else 0, custom=name.endswith("__c"))
+    return FieldDef(
+        name,
+        name,
+        ftype,
+        length=255 if ftype == "string" else 0,
+        precision=18 if ftype == "double" else 0,
+        custom=name.endswith("__c"),
+    )
 
 
 def field_map(obj: ObjectDef) -> dict[str, FieldDef]:

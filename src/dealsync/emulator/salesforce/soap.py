@@ -44,6 +44,11 @@ def soap_login(request: Request, tokens: TokenBook, org: SalesforceOrg, instance
     creds = tokens.credentials
     if fields.get("username") != creds.username or fields.get("password") != creds.password + creds.security_token:
         return Response(_FAULT, status=500, mimetype="text/xml")
-    body = _SUCCESS.format(instance=instance_url, version=version, org=org.org_id,
-                           session=tokens.issue("salesforce"), user=escape(creds.username))
+    body = _SUCCESS.format(
+        instance=instance_url,
+        version=version,
+        org=org.org_id,
+        session=tokens.issue("salesforce"),
+        user=escape(creds.username),
+    )
     return Response(body, status=200, mimetype="text/xml")

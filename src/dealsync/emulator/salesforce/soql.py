@@ -23,20 +23,47 @@ from typing import Any
 
 from dealsync.emulator.salesforce.errors import SoqlError
 
-RESERVED = frozenset({
-    "AND", "ASC", "DESC", "EXCLUDES", "FIRST", "FROM", "GROUP", "HAVING", "IN", "INCLUDES", "LAST", "LIKE",
-    "LIMIT", "NOT", "NULL", "NULLS", "OR", "SELECT", "WHERE", "WITH",
-})
-RELATIVE_DATES = frozenset({
-    "TODAY", "YESTERDAY", "TOMORROW", "THIS_MONTH", "LAST_MONTH", "THIS_YEAR", "LAST_N_DAYS", "NEXT_N_DAYS",
-})
+RESERVED = frozenset(
+    {
+        "AND",
+        "ASC",
+        "DESC",
+        "EXCLUDES",
+        "FIRST",
+        "FROM",
+        "GROUP",
+        "HAVING",
+        "IN",
+        "INCLUDES",
+        "LAST",
+        "LIKE",
+        "LIMIT",
+        "NOT",
+        "NULL",
+        "NULLS",
+        "OR",
+        "SELECT",
+        "WHERE",
+        "WITH",
+    }
+)
+RELATIVE_DATES = frozenset(
+    {
+        "TODAY",
+        "YESTERDAY",
+        "TOMORROW",
+        "THIS_MONTH",
+        "LAST_MONTH",
+        "THIS_YEAR",
+        "LAST_N_DAYS",
+        "NEXT_N_DAYS",
+    }
+)
 N_DAY_LITERALS = frozenset({"LAST_N_DAYS", "NEXT_N_DAYS"})
 OPERATORS = ("!=", "<>", "<=", ">=", "=", "<", ">")
-ESCAPES = {"'": "'", '"': '"', "\\": "\\", "n": "\n", "t": "\t", "r": "\r", "b": "\b", "f": "\f",
-           "_": "_", "%": "%"}
+ESCAPES = {"'": "'", '"': '"', "\\": "\\", "n": "\n", "t": "\t", "r": "\r", "b": "\b", "f": "\f", "_": "_", "%": "%"}
 
-_DATETIME = re.compile(
-    r"(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,3}))?(Z|[+-]\d{2}:\d{2}|[+-]\d{4})")
+_DATETIME = re.compile(r"(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,3}))?(Z|[+-]\d{2}:\d{2}|[+-]\d{4})")
 _DATE = re.compile(r"(\d{4})-(\d{2})-(\d{2})(?![\dT:])")
 _NUMBER = re.compile(r"-?(?:\d+(?:\.\d*)?|\.\d+)(?![A-Za-z_])")
 _IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
@@ -127,12 +154,15 @@ class Lexer:
             ch = self.text[pos]
             if ch == "'":
                 self.pos = pos + 1
-                return self.token("string", self.text[start:pos + 1], "".join(chars), start, "".join(like))
+                return self.token("string", self.text[start : pos + 1], "".join(chars), start, "".join(like))
             if ch == "\\":
-                escaped = self.text[pos + 1:pos + 2]
+                escaped = self.text[pos + 1 : pos + 2]
                 if escaped not in ESCAPES:
-                    raise self.error(start, f"Invalid string literal '{self.text[start + 1:pos + 2]}'. "
-                                            f"Illegal character sequence '\\{escaped}' in string literal.")
+                    raise self.error(
+                        start,
+                        f"Invalid string literal '{self.text[start + 1 : pos + 2]}'. "
+                        f"Illegal character sequence '\\{escaped}' in string literal.",
+                    )
                 chars.append(ESCAPES[escaped])
                 like.append(re.escape(ESCAPES[escaped]))
                 pos += 2
@@ -140,8 +170,9 @@ class Lexer:
             chars.append(ch)
             like.append(".*" if ch == "%" else "." if ch == "_" else re.escape(ch))
             pos += 1
-        raise self.error(start, f"line {self.where(start)[0]}:{self.where(start)[1] - 1} "
-                                f"mismatched character '<EOF>' expecting '''")
+        raise self.error(
+            start, f"line {self.where(start)[0]}:{self.where(start)[1] - 1} mismatched character '<EOF>' expecting '''"
+        )
 
 
 def _datetime_value(match: re.Match[str]) -> datetime:
@@ -263,8 +294,7 @@ class Parser:
 
     def fail(self, token: Token | None = None) -> SoqlError:
         token = token or self.peek()
-        return SoqlError("MALFORMED_QUERY", self.text, token.line, token.column,
-                         f"unexpected token: {token.shown()}")
+        return SoqlError("MALFORMED_QUERY", self.text, token.line, token.column, f"unexpected token: {token.shown()}")
 
     def expect_word(self, word: str) -> Token:
         if not self.peek().is_word(word):

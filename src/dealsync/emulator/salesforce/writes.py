@@ -66,25 +66,40 @@ def convert_changes(schema: OrgSchema, obj: ObjectDef, body: dict[str, Any]) -> 
     locked = [fields[key.lower()].name for key in names if not fields[key.lower()].updateable]
     if locked:
         raise SalesforceError(
-            400, "INVALID_FIELD_FOR_INSERT_UPDATE",
+            400,
+            "INVALID_FIELD_FOR_INSERT_UPDATE",
             f"Unable to create/update fields: {', '.join(locked)}. Please check the security settings of this field "
-            "and verify that it is read/write for your profile or permission set.", locked)
+            "and verify that it is read/write for your profile or permission set.",
+            locked,
+        )
     return {fields[key.lower()].name: convert_value(schema, fields[key.lower()], body[key]) for key in names}
 
 
 def _parse_error(kind: str, value: Any) -> SalesforceError:
-    token = "VALUE_STRING" if isinstance(value, str) else "VALUE_TRUE" if value is True else \
-        "VALUE_FALSE" if value is False else "START_OBJECT" if isinstance(value, dict) else \
-        "START_ARRAY" if isinstance(value, list) else "VALUE_NUMBER_FLOAT"
-    return SalesforceError(400, "JSON_PARSER_ERROR", f"Cannot deserialize instance of {kind} from {token} value "
-                                                     f"{value} or request may be missing a required field")
+    token = (
+        "VALUE_STRING"
+        if isinstance(value, str)
+        else "VALUE_TRUE"
+        if value is True
+        else "VALUE_FALSE"
+        if value is False
+        else "START_OBJECT"
+        if isinstance(value, dict)
+        else "START_ARRAY"
+        if isinstance(value, list)
+        else "VALUE_NUMBER_FLOAT"
+    )
+    return SalesforceError(
+        400,
+        "JSON_PARSER_ERROR",
+        f"Cannot deserialize instance of {kind} from {token} value {value} or request may be missing a required field",
+    )
 
 
 def convert_value(schema: OrgSchema, f: FieldDef, value: Any) -> Any:
     if value is None:
         if not f.nillable:
-            raise SalesforceError(400, "REQUIRED_FIELD_MISSING", f"Required fields are missing: [{f.name}]",
-                                  [f.name])
+            raise SalesforceError(400, "REQUIRED_FIELD_MISSING", f"Required fields are missing: [{f.name}]", [f.name])
         return None
     if f.type in NUMBER_TYPES:
         return _number(f, value)
@@ -112,8 +127,12 @@ def _number(f: FieldDef, value: Any) -> float:
         raise _parse_error("double", value)
     rounded = number.quantize(Decimal(1).scaleb(-f.scale), rounding=ROUND_HALF_UP)
     if f.precision and abs(rounded) >= Decimal(10) ** (f.precision - f.scale):
-        raise SalesforceError(400, "NUMBER_OUTSIDE_VALID_RANGE",
-                              f"{f.label}: value outside of valid range on numeric field: {float(number)}", [f.name])
+        raise SalesforceError(
+            400,
+            "NUMBER_OUTSIDE_VALID_RANGE",
+            f"{f.label}: value outside of valid range on numeric field: {float(number)}",
+            [f.name],
+        )
     return float(rounded)
 
 
@@ -131,11 +150,13 @@ def _text(schema: OrgSchema, f: FieldDef, value: Any) -> str:
         raise _parse_error("string", value)
     text = str(value)
     if f.length and len(text) > f.length:
-        raise SalesforceError(400, "STRING_TOO_LONG",
-                              f"{f.label}: data value too large: {text[:60]} (max length={f.length})", [f.name])
+        raise SalesforceError(
+            400, "STRING_TOO_LONG", f"{f.label}: data value too large: {text[:60]} (max length={f.length})", [f.name]
+        )
     if f.name == "CurrencyIsoCode" and text not in _currencies(schema.org):
-        raise SalesforceError(400, "INVALID_OR_NULL_FOR_RESTRICTED_PICKLIST",
-                              f"{f.label}: invalid currency code: {text}", [f.name])
+        raise SalesforceError(
+            400, "INVALID_OR_NULL_FOR_RESTRICTED_PICKLIST", f"{f.label}: invalid currency code: {text}", [f.name]
+        )
     return text
 
 
@@ -148,8 +169,9 @@ def _reference(schema: OrgSchema, f: FieldDef, value: Any) -> str:
         raise SalesforceError(400, "MALFORMED_ID", f"{f.label}: id value of incorrect type: {value}", [f.name])
     target = schema.find(f.reference_to or "")
     if target is None or not value.startswith(target.key_prefix):
-        raise SalesforceError(400, "FIELD_INTEGRITY_EXCEPTION", f"{f.label}: id value of incorrect type: {value}",
-                              [f.name])
+        raise SalesforceError(
+            400, "FIELD_INTEGRITY_EXCEPTION", f"{f.label}: id value of incorrect type: {value}", [f.name]
+        )
     row = find_record(schema.org.tables.get(target.name, {}), value)
     if row is None or row.get("IsDeleted"):
         raise SalesforceError(400, "INVALID_CROSS_REFERENCE_KEY", "invalid cross reference id", [f.name])
@@ -191,9 +213,15 @@ def _append_history(org: SalesforceOrg, row: Row, now: datetime) -> None:
     history = org.table("OpportunityHistory")
     history_id = new_id(history, "008")
     entry: Row = {
-        "Id": history_id, "OpportunityId": row["Id"], "StageName": row.get("StageName"), "Amount": row.get("Amount"),
-        "CloseDate": row.get("CloseDate"), "Probability": row.get("Probability"), "CreatedDate": now,
-        "SystemModstamp": now, "IsDeleted": False,
+        "Id": history_id,
+        "OpportunityId": row["Id"],
+        "StageName": row.get("StageName"),
+        "Amount": row.get("Amount"),
+        "CloseDate": row.get("CloseDate"),
+        "Probability": row.get("Probability"),
+        "CreatedDate": now,
+        "SystemModstamp": now,
+        "IsDeleted": False,
     }
     if org.multi_currency:
         entry["CurrencyIsoCode"] = row.get("CurrencyIsoCode")
@@ -217,7 +245,7 @@ def new_id(table: dict[str, Row], prefix: str) -> str:
     """The id after the newest one in ``table`` (ids are sequential base-62 in their last nine characters)."""
     last = next(reversed(table), "") if table else ""
     try:
-        number = sum(_B62.index(ch) * 62 ** power for power, ch in enumerate(reversed(last[6:15]))) + 1
+        number = sum(_B62.index(ch) * 62**power for power, ch in enumerate(reversed(last[6:15]))) + 1
     except ValueError:
         number = len(table) + 1
     candidate = sf_id(prefix, number)
