@@ -7,6 +7,7 @@ from typing import Annotated, Any
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from dealsync.cli.context import EXIT_FAILED, ctx_obj, exit_codes
@@ -45,7 +46,7 @@ def check(
             }
         )
     else:
-        app.console.print(f"[green]Config is valid.[/] Store: {_safe_store(settings)}")
+        app.console.print(f"[green]Config is valid.[/] Store: {escape(_safe_store(settings))}")
         _print_reports(app.console, settings, reports)
     if any(not r.ok for r in reports):
         raise typer.Exit(EXIT_FAILED)
@@ -87,12 +88,14 @@ def _print_reports(console: Console, settings: Settings, reports: list[CheckRepo
     console.print(table)
     for report in reports:
         if report.error:
-            console.print(f"[red]{report.connection}:[/] {report.error}", highlight=False)
+            console.print(f"[red]{report.connection}:[/] {escape(report.error)}", highlight=False)
         for advice in report.advice:
-            console.print(f"[yellow]{report.connection}:[/] {advice}", highlight=False)
+            console.print(f"[yellow]{report.connection}:[/] {escape(advice)}", highlight=False)
         if report.unmapped:
             lines = "\n".join(f"      {u.config_line}" for u in report.unmapped)
-            console.print(f"  connections[{report.connection}]:\n    stage_map:\n{lines}", highlight=False)
+            console.print(
+                f"  connections[{report.connection}]:\n    stage_map:\n{lines}", highlight=False, markup=False
+            )
 
 
 def _safe_store(settings: Settings) -> str:

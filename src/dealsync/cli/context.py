@@ -13,6 +13,7 @@ from typing import Any, NoReturn
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 from dealsync.config import Settings, load_settings, resolve_path
 from dealsync.errors import ConfigError, DealsyncError, LockHeld
@@ -46,7 +47,7 @@ def ctx_obj(ctx: typer.Context) -> AppContext:
 
 def fail(message: str, code: int) -> NoReturn:
     err = Console(stderr=True)
-    err.print(f"[bold red]error:[/] {redact_text(message)}", highlight=False, soft_wrap=True)
+    err.print(f"[bold red]error:[/] {escape(redact_text(message))}", highlight=False, soft_wrap=True)
     raise typer.Exit(code)
 
 

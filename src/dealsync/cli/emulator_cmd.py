@@ -64,7 +64,9 @@ def serve(
             app.console.print(f"Salesforce (HTTPS): [bold]{handle.salesforce_url}[/]  CA bundle: {handle.ca_bundle}")
             app.console.print(f"HubSpot (HTTP):     [bold]{handle.hubspot_url}[/]")
             app.console.print(f"{deals} deals per CRM, seed {seed}, faults {faults}. Stats: {info['stats_url']}")
-            app.console.print("Config for these emulated CRMs:\n" + connection_snippet(handle), highlight=False)
+            app.console.print(
+                "Config for these emulated CRMs:\n" + connection_snippet(handle), highlight=False, markup=False
+            )
             app.console.print("Press Ctrl-C to stop.")
         try:
             threading.Event().wait()

@@ -7,6 +7,7 @@ from dataclasses import asdict
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 
 from dealsync.cli.context import EXIT_FAILED, ctx_obj, exit_codes
 from dealsync.cli.pulling import pull_all
@@ -40,6 +41,6 @@ def pull(
         app.console.print(pull_table(results))
         for result in results:
             for message in result.unmapped_stages.values():
-                app.console.print(f"[yellow]unmapped:[/] {message}", highlight=False)
+                app.console.print(f"[yellow]unmapped:[/] {escape(message)}", highlight=False)
     if any(r.error for r in results):
         raise typer.Exit(EXIT_FAILED)

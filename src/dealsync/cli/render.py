@@ -7,6 +7,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 
+from rich.markup import escape
 from rich.table import Table
 
 from dealsync.canonical import Deal, Stage, Status
@@ -31,7 +32,7 @@ def pull_table(results: Sequence[PullResult]) -> Table:
     ):
         table.add_column(column, justify="left" if column in ("connection", "status") else "right")
     for r in results:
-        status = f"[red]{r.error}[/]" if r.error else "[green]ok[/]"
+        status = f"[red]{escape(r.error)}[/]" if r.error else "[green]ok[/]"
         table.add_row(
             r.connection,
             str(r.new),
