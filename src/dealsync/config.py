@@ -10,7 +10,6 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Mapping
-from decimal import Decimal
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -27,6 +26,7 @@ from pydantic import (
 
 from dealsync.canonical import Stage
 from dealsync.errors import ConfigError
+from dealsync.quality.model import QualityThresholds
 
 DEFAULT_PATH = Path("dealsync.yml")
 ENV_CONFIG = "DEALSYNC_CONFIG"
@@ -167,13 +167,8 @@ class SyncSettings(_Strict):
     max_change_ratio: float = Field(default=0.2, gt=0, le=1)
 
 
-class QualitySettings(_Strict):
-    stale_days_without_activity: int = Field(default=30, ge=1)
-    stage_max_days: dict[Stage, int] = Field(
-        default_factory=lambda: {Stage.INITIAL_CONTACT: 21, Stage.PROPOSAL: 21, Stage.NEGOTIATION: 30}
-    )
-    close_date_push_limit: int = Field(default=3, ge=1)
-    fx_rates: dict[Annotated[str, Field(pattern=r"^[A-Z]{3}$")], Decimal] = Field(default_factory=dict)
+class QualitySettings(QualityThresholds):
+    """The ``quality:`` section; its fields belong to the quality layer, which owns their meaning."""
 
 
 class Settings(_Strict):

@@ -39,6 +39,27 @@ class Schema:
     pipelines: Mapping[str, str] = field(default_factory=dict)  # pipeline id -> label
     details: Mapping[str, Any] = field(default_factory=dict)  # CRM-specific facts for `dealsync check`
 
+    def to_json(self) -> dict[str, Any]:
+        """What later steps need without the CRM (audit: currencies, stage probabilities), as JSON."""
+        return {
+            "multi_currency": self.multi_currency,
+            "corporate_currency": self.corporate_currency,
+            "fx_rates": {code: str(rate) for code, rate in sorted(self.fx_rates.items())},
+            "pipelines": dict(self.pipelines),
+            "stages": {
+                s.id: {
+                    "label": s.label,
+                    "pipeline": s.pipeline,
+                    "is_closed": s.is_closed,
+                    "is_won": s.is_won,
+                    "probability": None if s.probability is None else str(s.probability),
+                    "display_order": s.display_order,
+                }
+                for s in self.stages.values()
+            },
+            "write_fields": dict(self.write_fields),
+        }
+
 
 @dataclass
 class Page:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import select, update
 from sqlalchemy.engine import Connection
@@ -30,6 +31,18 @@ def mark_pulled(conn: Connection, name: str, *, at: datetime) -> None:
     result = conn.execute(update(connections).where(connections.c.name == name).values(last_pull_at=at))
     if result.rowcount == 0:
         raise StoreError(f"connection {name!r} is not in the store; register it before recording a pull")
+
+
+def save_schema(conn: Connection, name: str, schema: dict[str, Any]) -> None:
+    result = conn.execute(update(connections).where(connections.c.name == name).values(schema=schema))
+    if result.rowcount == 0:
+        raise StoreError(f"connection {name!r} is not in the store; register it before saving its schema")
+
+
+def schemas(conn: Connection) -> dict[str, dict[str, Any]]:
+    """The last discovered schema of each connection that has one."""
+    rows = conn.execute(select(connections.c.name, connections.c.schema)).all()
+    return {name: schema for name, schema in rows if schema is not None}
 
 
 def list_connections(conn: Connection) -> list[ConnectionInfo]:

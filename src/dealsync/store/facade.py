@@ -108,6 +108,13 @@ class Operations(ABC):
     def mark_pulled(self, name: str, *, at: datetime | None = None) -> None:
         self._write(connections.mark_pulled, name, at=at or utcnow())
 
+    def save_connection_schema(self, name: str, schema: dict[str, Any]) -> None:
+        """Keep what discovery learned (JSON-able: currencies, fx rates, stages) for later audits."""
+        self._write(connections.save_schema, name, schema)
+
+    def connection_schemas(self) -> dict[str, dict[str, Any]]:
+        return self._read(connections.schemas)
+
     def list_connections(self) -> list[ConnectionInfo]:
         return self._read(connections.list_connections)
 

@@ -53,6 +53,8 @@ class ConnectionRow(Base):
     type: Mapped[str | None] = mapped_column(String(40))
     first_seen: Mapped[datetime] = mapped_column(UTCDateTime())
     last_pull_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # what the last discovery learned (currencies, fx rates, stage metadata), for audits run without the CRM
+    schema: Mapped[dict[str, Any] | None] = mapped_column(json_type())
 
 
 class DealRow(Base):

@@ -81,6 +81,7 @@ def pull_connection(
         _pull_deletions(store, connector, schema, None if full else _cursor(store, name, "deleted"), until, result)
         if full:
             _mark_vanished(store, name, seen, result)
+        store.save_connection_schema(name, schema.to_json())  # after the pull: some rates are learnt from deals
         store.mark_pulled(name, at=until)
     result.requests = connector.stats.requests - requests_before
     result.seconds = round(time.monotonic() - started, 3)

@@ -36,6 +36,7 @@ def _connections_and_deals() -> None:
         sa.Column("type", sa.String(40), nullable=True),
         sa.Column("first_seen", UTCDateTime(), nullable=False),
         sa.Column("last_pull_at", UTCDateTime(), nullable=True),
+        sa.Column("schema", json_type(), nullable=True),
         sa.PrimaryKeyConstraint("name", name="pk_connections"),
     )
     op.create_table(
