@@ -25,7 +25,7 @@ person's edit landing between that re-read and the write cannot be detected: Hub
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Generator, Iterator, Mapping, Sequence
 from dataclasses import replace
 from datetime import datetime, timedelta, tzinfo
 from decimal import Decimal
@@ -245,18 +245,46 @@ class HubSpotConnector:
             )
 
     def _pull_list(self, schema: Schema, until: datetime) -> Iterator[Page]:
+        """Every live deal, 100 per page, with company names read in full batches of 100.
+
+        A list read is in id order, not modified order, so only the last page carries the cursor; the pages
+        before it can be held back until their companies fill a whole batch read (the lower bound of calls is
+        ceil(deals/100) + ceil(companies/100)).
+        """
         tokens, after = AfterTokens("the deal list"), None
         newest: Cursor | None = None
+        held: list[list[RawDeal]] = []
         while True:
             page = self._list_page(after, self._properties(schema), archived=False)
             raws = [sdk.raw_deal(o) for o in sdk.objects(page)]
-            deals = self._deals(raws, schema)
             newest = _newest(newest, raws)
             after = tokens.next(sdk.next_after(page))
-            final = after is None
-            yield self._page(deals, _capped(newest, until) if final else None)
-            if final:
+            held.append(raws)
+            if after is None:
+                self._resolve_companies({c for raws in held for r in raws for c in r.company_ids})
+                for index, ready in enumerate(held):
+                    cursor = _capped(newest, until) if index == len(held) - 1 else None
+                    yield self._page(self._deals(ready, schema), cursor)
                 return
+            held = yield from self._release_full_batches(held, schema)
+
+    def _release_full_batches(
+        self, held: list[list[RawDeal]], schema: Schema
+    ) -> Generator[Page, None, list[list[RawDeal]]]:
+        """Read whole batches of unknown companies (oldest pages first); yield the pages now fully named."""
+        unknown = list(
+            dict.fromkeys(c for raws in held for r in raws for c in r.company_ids if c not in self._company_names)
+        )
+        whole = len(unknown) - len(unknown) % BATCH_LIMIT
+        if whole:
+            self._resolve_companies(set(unknown[:whole]))
+        still: list[list[RawDeal]] = []
+        for raws in held:
+            if all(c in self._company_names for r in raws for c in r.company_ids):
+                yield self._page(self._deals(raws, schema), None)
+            else:
+                still.append(raws)
+        return still
 
     def _list_page(self, after: str | None, properties: list[str], *, archived: bool) -> Any:
         associations = None if archived else ["companies"]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import bisect
 import math
 import time
 from collections import Counter
@@ -116,16 +117,14 @@ def test_full_pull_matches_the_portal_field_by_field(emulator: EmulatorHandle) -
     final = pages[-1].cursor
     assert final is not None
     assert final.modified_at == min(until, max(d.modified_at for d in deals.values()))
-    # API calls: one list call per 100 deals, one companies batch read per <= 100 new companies, nothing per deal
+    # API calls at the lower bound: one list call per 100 deals, one companies batch read per 100 companies
+    # (whole batches: pages wait for their companies to fill one), nothing per deal
     calls = requests_since(emulator, before)
     assert calls["GET /crm/v3/objects/deals"] == math.ceil(len(deals) / 100) == len(pages)
-    seen: set[str] = set()
-    company_reads = 0
-    for page in pages:
-        new = {c for d in page.deals for c in d.raw["associations"]["companies"]} - seen
-        company_reads += math.ceil(len(new) / 100)
-        seen |= new
-    assert calls["POST /crm/v3/objects/companies/batch/read"] == company_reads
+    companies = {c for page in pages for d in page.deals for c in d.raw["associations"]["companies"]}
+    company_reads = math.ceil(len(companies) / 100)
+    assert calls["POST /crm/v3/objects/companies/batch/read"] in (company_reads, company_reads + 1)
+    company_reads = calls["POST /crm/v3/objects/companies/batch/read"]
     assert sum(calls.values()) == sum(DISCOVERY.values()) + len(pages) + company_reads
     assert hub.stats.requests == sum(calls.values())
 
@@ -344,7 +343,7 @@ def test_no_429_at_full_speed_under_the_rate_limit_profile() -> None:
         hubspot_search_per_second=5,
         seed=5,
     )
-    with run_emulator(deals=3000, seed=5, fault_settings=settings) as handle, connected(handle) as hub:
+    with run_emulator(deals=5000, seed=5, fault_settings=settings) as handle, connected(handle) as hub:
         stamps: list[float] = []
         take = hub.transport.limiter.take
 
@@ -362,7 +361,8 @@ def test_no_429_at_full_speed_under_the_rate_limit_profile() -> None:
         rate = (len(steady) - 1) / (steady[-1] - steady[0])
         assert steady[-1] - steady[0] >= 2.0
         assert rate >= 0.9 * limit
-        assert rate <= limit * 1.01
+        # and never more than the limit in any one-second window (bursts are allowed, overshoot is not)
+        assert max(bisect.bisect_left(stamps, s + 1.0) - i for i, s in enumerate(stamps)) <= limit
         # search (5 per second, counted in both windows) stays 429-free too
         middle = sorted(d.modified_at for d in deals.values())[len(deals) // 2]
         incremental = all_deals(list(hub.pull(schema, Cursor(middle, ""), datetime.now(UTC))))
