@@ -50,12 +50,12 @@ def free_port() -> int:
 
 
 @contextmanager
-def emulator(deals: int) -> Iterator[dict[str, Any]]:
+def emulator(deals: int, hubspot_limit: int) -> Iterator[dict[str, Any]]:
     port = free_port()
     command = [
         sys.executable,
         "-m",
-        "dealsync.cli.app",
+        "dealsync.cli",
         "--json",
         "emulator",
         "serve",
@@ -63,6 +63,8 @@ def emulator(deals: int) -> Iterator[dict[str, Any]]:
         str(port),
         "--deals",
         str(deals),
+        "--hubspot-limit",
+        str(hubspot_limit),
     ]
     proc = subprocess.Popen(command, stdout=subprocess.PIPE, text=True)
     try:
@@ -129,8 +131,8 @@ def delta(after: dict[str, int], before: dict[str, int], api: str) -> dict[str, 
     return {k: v - before.get(k, 0) for k, v in after.items() if k.startswith(api) and v - before.get(k, 0)}
 
 
-def bench(deals: int) -> dict[str, Any]:
-    with emulator(deals) as info, tempfile.TemporaryDirectory() as tmp:
+def bench(deals: int, hubspot_limit: int) -> dict[str, Any]:
+    with emulator(deals, hubspot_limit) as info, tempfile.TemporaryDirectory() as tmp:
         config = write_config(info, Path(tmp))
         base = run_baseline(info)
         before = stats(info)
@@ -141,6 +143,7 @@ def bench(deals: int) -> dict[str, Any]:
         sf_calls, hs_calls = delta(mid, before, "salesforce"), delta(after, mid, "hubspot")
     return {
         "deals_per_crm": deals,
+        "hubspot_limit_per_10s": hubspot_limit,
         "salesforce": {
             **sf,
             "calls": sf_calls,
@@ -162,9 +165,15 @@ def bench(deals: int) -> dict[str, Any]:
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--deals", type=int, nargs="+", default=[10_000, 100_000])
+    parser.add_argument(
+        "--hubspot-limit",
+        type=int,
+        default=1_000_000,
+        help="requests per 10 s the emulator advertises; the default takes the limit out of the comparison",
+    )
     args = parser.parse_args()
     for n in args.deals:
-        print(json.dumps(bench(n), indent=2), flush=True)
+        print(json.dumps(bench(n, args.hubspot_limit), indent=2), flush=True)
 
 
 if __name__ == "__main__":

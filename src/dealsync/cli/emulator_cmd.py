@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from dealsync.cli.context import EXIT_USAGE, ctx_obj, fail
-from dealsync.emulator.faults import PROFILES
+from dealsync.emulator.faults import PROFILES, FaultSettings
 
 if TYPE_CHECKING:
     from dealsync.emulator import EmulatorHandle
@@ -41,6 +41,9 @@ def serve(
     deals: Annotated[int, typer.Option(min=0, help="Deals per CRM.")] = 2000,
     seed: Annotated[int, typer.Option(help="Same seed, same data.")] = 42,
     faults: Annotated[str, typer.Option(help=f"Fault profile: {', '.join(PROFILES)}.")] = "none",
+    hubspot_limit: Annotated[
+        int, typer.Option(min=1, help="HubSpot requests per rolling 10 s (enforced with rate-limit faults).")
+    ] = 100,
 ) -> None:
     """Serve both CRM APIs on loopback until interrupted."""
     from dealsync.emulator import run_emulator
@@ -48,7 +51,8 @@ def serve(
     app = ctx_obj(ctx)
     if faults not in PROFILES:
         fail(f"--faults {faults!r} is not a fault profile; use one of: {', '.join(PROFILES)}", EXIT_USAGE)
-    with run_emulator(deals=deals, seed=seed, faults=faults, port=port) as handle:
+    settings = FaultSettings(profile=faults, seed=seed, hubspot_window_limit=hubspot_limit)
+    with run_emulator(deals=deals, seed=seed, port=port, fault_settings=settings) as handle:
         info = {
             "salesforce_url": handle.salesforce_url,
             "hubspot_url": handle.hubspot_url,

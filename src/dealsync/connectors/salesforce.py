@@ -15,6 +15,7 @@ from decimal import Decimal
 from typing import Any, TypeVar
 
 from simple_salesforce.api import Salesforce
+from simple_salesforce.bulk2 import ColumnDelimiter, LineEnding, Operation
 
 from dealsync.canonical import Deal, StageInfo, StageMapper
 from dealsync.config import SalesforceConnection
@@ -40,6 +41,7 @@ from dealsync.logging import get_logger
 T = TypeVar("T")
 BATCH_HEADER = {"Sforce-Query-Options": "batchSize=2000"}
 COLLECTION_LIMIT = 200
+BULK_PAGE = 50_000  # records per Bulk API result page
 log = get_logger("dealsync.connectors.salesforce")
 
 
@@ -187,20 +189,25 @@ class SalesforceConnector:
         return dict(self._call(lambda sf: sf.query_more(url, identifier_is_url=True, headers=BATCH_HEADER)))
 
     def _pull_bulk(self, schema: Schema, soql: str, until: datetime) -> Iterator[Page]:
-        """Bulk API 2.0: results are a snapshot in no guaranteed order, so the cursor moves only at the end."""
-        bulk_soql = soql.split(" ORDER BY ")[0]
-        chunks = self._call(lambda sf: _bulk_query(sf, bulk_soql))
-        newest: Cursor | None = None
-        for index, text in enumerate(chunks):
+        """Bulk API 2.0, streamed one result page at a time (each its own retried call).
+
+        A job's results are a snapshot in no guaranteed order, so the cursor moves only with the last page.
+        """
+        job = self._call(lambda sf: _bulk_job(sf, soql.split(" ORDER BY ")[0]))
+        newest: tuple[datetime, str] | None = None
+        locator: str | None = ""
+        while locator is not None:
+            result = self._bulk_page(job, locator)
+            locator = result["locator"] or None
+            deals = [self._to_deal(_csv_record(row), schema) for row in csv.DictReader(io.StringIO(result["records"]))]
             self.stats.pages += 1
-            deals = [self._to_deal(_csv_record(row), schema) for row in csv.DictReader(io.StringIO(str(text)))]
             self.stats.records += len(deals)
-            page_cursor = _cursor_after(sorted(deals, key=lambda d: (d.modified_at, d.ref.id)), until)
-            if page_cursor is not None and (
-                newest is None or (page_cursor.modified_at, page_cursor.last_id) > (newest.modified_at, newest.last_id)
-            ):
-                newest = page_cursor
-            yield Page(deals=deals, cursor=newest if index == len(chunks) - 1 else None)
+            newest = max([(d.modified_at, d.ref.id) for d in deals] + ([newest] if newest else []), default=None)
+            final = locator is None and newest is not None
+            yield Page(deals=deals, cursor=_capped(Cursor(*newest), until) if final and newest else None)
+
+    def _bulk_page(self, job: str, locator: str) -> dict[str, Any]:
+        return dict(self._call(lambda sf: _bulk_client(sf).get_query_results(job, locator, BULK_PAGE)))
 
     def _to_deal(self, record: Mapping[str, Any], schema: Schema) -> Deal:
         return to_deal(self.name, record, self.mapper, schema.stages, schema.corporate_currency)
@@ -250,10 +257,18 @@ def _sobject(sf: Salesforce, name: str) -> Any:
     return getattr(sf, name)
 
 
-def _bulk_query(sf: Salesforce, soql: str) -> list[str]:
-    """All CSV chunks of a Bulk API 2.0 query job (simple-salesforce polls the job, then pages the results)."""
+def _bulk_client(sf: Salesforce) -> Any:
+    """simple-salesforce's Bulk API 2.0 client, used a page at a time (its ``query`` helper hides the pages)."""
     bulk: Any = sf.bulk2
-    return [str(chunk) for chunk in bulk.Opportunity.query(soql, max_records=50_000, wait=0.2)]
+    return bulk.Opportunity._client
+
+
+def _bulk_job(sf: Salesforce, soql: str) -> str:
+    """Create a query job and wait for it to complete; the job id."""
+    client = _bulk_client(sf)
+    job = client.create_job(Operation.query, soql, ColumnDelimiter.COMMA, LineEnding.LF)
+    client.wait_for_job(job["id"], True, 0.2)
+    return str(job["id"])
 
 
 def _write_result(record_id: str, item: Mapping[str, Any]) -> WriteResult:

@@ -16,6 +16,7 @@ from dealsync.canonical import Deal, Status
 from dealsync.connectors.base import WARNINGS_KEY, Connector, Cursor, Page, Schema
 from dealsync.logging import get_logger
 from dealsync.store import Store, UpsertCounts
+from dealsync.sync.prefetch import prefetch
 
 log = get_logger("dealsync.pull")
 LOCK_TTL = timedelta(minutes=30)
@@ -72,7 +73,7 @@ def pull_connection(
         since = None if full else _cursor(store, name, "deals")
         total = connector.estimate(since)
         seen: set[str] = set()
-        for page in connector.pull(schema, since, until):
+        for page in prefetch(connector.pull(schema, since, until)):
             _commit(store, page, name, _with_lost_stages(store, page.deals), result)
             seen.update(d.ref.id for d in page.deals)
             store.refresh_lock(lock_name, held.holder, ttl=LOCK_TTL)
