@@ -21,11 +21,10 @@ def test_a_source_error_is_raised_in_the_consumer_after_the_items_before_it() ->
         yield 2
         raise ValueError("page 3 broke")
 
-    seen = []
+    stream = prefetch(source())
+    assert [next(stream), next(stream)] == [1, 2]
     with pytest.raises(ValueError, match="page 3 broke"):
-        for item in prefetch(source()):
-            seen.append(item)
-    assert seen == [1, 2]
+        next(stream)
 
 
 def test_the_source_reads_ahead_while_the_consumer_works() -> None:
