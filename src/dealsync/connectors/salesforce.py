@@ -41,7 +41,7 @@ from dealsync.logging import get_logger
 T = TypeVar("T")
 BATCH_HEADER = {"Sforce-Query-Options": "batchSize=2000"}
 COLLECTION_LIMIT = 200
-BULK_PAGE = 50_000  # records per Bulk API result page
+BULK_PAGE = 10_000  # records per Bulk API result page: bounds memory at a few MB of CSV per page
 log = get_logger("dealsync.connectors.salesforce")
 
 
