@@ -79,3 +79,13 @@ class QualityThresholds(BaseModel):
     )
     close_date_push_limit: int = Field(default=3, ge=1)
     fx_rates: dict[str, Decimal] = Field(default_factory=dict)  # overrides the CRMs' rates: base units per unit
+    # rules (dealsync.quality.rules) and health score (dealsync.quality.health); docs/quality.md gives the reasons
+    activity_healthy_days: int = Field(default=7, ge=0)  # health: no penalty while activity is this recent
+    date_slack_days: int = Field(default=1, ge=0)  # close dates are CRM-local days; `now` is UTC
+    amount_required_from: Stage = Stage.PROPOSAL  # missing amount is a finding from this stage on
+    outlier_z: float = Field(default=3.5, gt=0)  # robust z of log(amount) beyond which an amount is an outlier
+    outlier_min_group: int = Field(default=30, ge=5)  # fewer deals in a group: use the next, broader group
+    linked_amount_tolerance: Decimal = Field(default=Decimal("0.05"), ge=0, lt=1)  # |a-b| / max(|a|,|b|)
+    probability_tolerance: Decimal = Field(default=Decimal("0.25"), ge=0, le=1)  # |deal - stage probability|
+    stage_backwards_days: int = Field(default=30, ge=1)  # a backwards move older than this is no longer flagged
+    revenue_target: Decimal | None = Field(default=None, gt=0)  # metrics coverage, in the audit's base currency

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from itertools import pairwise
 from typing import Any
 
 from dealsync.canonical import Stage, Status
@@ -42,14 +43,14 @@ def conversion_rates(steps: Sequence[FunnelStep]) -> list[tuple[Stage, Stage, fl
     """(from, to, share of deals that reached ``from`` and went on to ``to``), None when nobody reached ``from``."""
     return [
         (a.stage, b.stage, (b.reached / a.reached) if a.reached else None)
-        for a, b in zip(steps, steps[1:], strict=False)
+        for a, b in pairwise(steps)
     ]
 
 
 def metric_conversion_rates(metrics: Mapping[str, Any]) -> list[tuple[str, str, float | None]] | None:
     """The quality layer's own stage-to-stage conversion rates when ``metrics`` carries them in a known shape."""
     unified = metrics.get("unified", metrics)
-    rates = unified.get("conversion_rates") if isinstance(unified, Mapping) else None
+    rates = unified.get("conversion", unified.get("conversion_rates")) if isinstance(unified, Mapping) else None
     if not isinstance(rates, Mapping) or not rates:
         return None
     found: list[tuple[str, str, float | None]] = []
