@@ -30,12 +30,15 @@ def describe_connection(conn: SalesforceConnection | HubSpotConnection) -> dict[
 def check(
     ctx: typer.Context,
     offline: Annotated[bool, typer.Option("--offline", help="Only validate the config; reach no CRM.")] = False,
+    create_fields: Annotated[
+        bool, typer.Option("--create-fields", help="Create missing write-back fields where the CRM's API allows.")
+    ] = False,
 ) -> None:
     """Validate the config; reach each CRM: auth, read access, stage mapping, write-back fields."""
     app = ctx_obj(ctx)
     with exit_codes():
         settings = app.settings()
-        reports = [] if offline else [_check(c) for c in settings.connections]
+        reports = [] if offline else [_check(c, create_fields) for c in settings.connections]
     if app.json_output:
         app.emit_json(
             {
@@ -52,10 +55,10 @@ def check(
         raise typer.Exit(EXIT_FAILED)
 
 
-def _check(config: SalesforceConnection | HubSpotConnection) -> CheckReport:
+def _check(config: SalesforceConnection | HubSpotConnection, create_fields: bool) -> CheckReport:
     connector = open_connector(config)
     try:
-        return check_connection(connector, config)
+        return check_connection(connector, config, create_fields=create_fields)
     finally:
         connector.close()
 
@@ -87,6 +90,10 @@ def _print_reports(console: Console, settings: Settings, reports: list[CheckRepo
         )
     console.print(table)
     for report in reports:
+        for name in report.created:
+            console.print(
+                f"[green]{report.connection}:[/] created the write-back field {escape(name)}", highlight=False
+            )
         if report.error:
             console.print(f"[red]{report.connection}:[/] {escape(report.error)}", highlight=False)
         for advice in report.advice:

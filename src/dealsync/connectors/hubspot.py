@@ -474,6 +474,21 @@ class HubSpotConnector:
             }
         return _write_results(list(updates), answer)
 
+    def create_write_fields(self, schema: Schema) -> list[str]:
+        """Create the health-score deal property when it is missing; the names of what was created.
+
+        ``POST /crm/v3/properties/deals`` (https://developers.hubspot.com/docs/api/crm/properties): a number
+        property in the default ``dealinformation`` group. Needs the ``crm.schemas.deals.write`` scope.
+        """
+        name = self.config.fields.health_score
+        if schema.write_fields.get("health_score") or name in schema.fields:
+            return []
+        create = sdk.health_score_property(name)
+        self._send(
+            lambda kw: self.apis.properties.create_with_http_info(object_type="deals", property_create=create, **kw)
+        )
+        return [name]
+
     def close(self) -> None:
         if self._apis is not None:
             sdk.close_apis(self._apis)

@@ -195,3 +195,17 @@ def deal_batch_update(updates: dict[str, dict[str, str]]) -> Any:
     return BatchInputSimplePublicObjectBatchInput(
         inputs=[SimplePublicObjectBatchInput(id=rid, properties=props) for rid, props in updates.items()]
     )
+
+
+def health_score_property(name: str) -> Any:
+    """The deal property dealsync writes health scores to: an integer 0-100."""
+    from hubspot.crm.properties import PropertyCreate
+
+    return PropertyCreate(
+        name=name,
+        label="Dealsync health score",
+        type="number",
+        field_type="number",
+        group_name="dealinformation",
+        description="Deal health 0-100 written by dealsync (higher is healthier).",
+    )

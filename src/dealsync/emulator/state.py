@@ -70,6 +70,8 @@ class HubSpotPortal:
     pipelines: list[Row] = field(default_factory=list)  # CRM v3 pipeline JSON, metadata values as strings
     deal_properties: dict[str, Row] = field(default_factory=dict)  # name -> property definition JSON
     next_id: int = 10_000_000_000
+    # bumped by whoever edits objects directly rather than through the API (tests): drops cached searches
+    version: int = 0
     lock: threading.RLock = field(default_factory=threading.RLock)
 
     def new_id(self) -> str:

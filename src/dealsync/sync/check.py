@@ -32,15 +32,22 @@ class CheckReport:
     unmapped: list[UnmappedStage] = field(default_factory=list)
     write_fields: dict[str, bool] = field(default_factory=dict)
     advice: list[str] = field(default_factory=list)
+    created: list[str] = field(default_factory=list)
     error: str | None = None
 
 
-def check_connection(connector: Connector, config: SalesforceConnection | HubSpotConnection) -> CheckReport:
+def check_connection(
+    connector: Connector, config: SalesforceConnection | HubSpotConnection, *, create_fields: bool = False
+) -> CheckReport:
     """Discovery proves auth and read access; the schema tells which write-back targets exist."""
     report = CheckReport(connection=config.name, type=config.type)
     try:
         schema = connector.discover()
         report.deals = connector.estimate(None)
+        creator = getattr(connector, "create_write_fields", None)
+        if create_fields and creator is not None and creator(schema):
+            report.created = [config.fields.health_score]
+            schema = connector.discover()
     except DealsyncError as exc:
         report.error = str(exc)
         return report

@@ -41,7 +41,7 @@ class SortedIds:
 
 @dataclass
 class _CachedSearch:
-    generation: int
+    generation: tuple[int, int]  # (writes through the API, direct edits of the portal)
     size: int
     created: float
     ids: list[str]
@@ -80,10 +80,11 @@ class PortalIndex:
         now = time.monotonic()
         with self._lock:
             hit = self._searches.get(key)
-            if hit and hit.generation == self.generation and hit.size == size and now - hit.created < SEARCH_TTL:
+            current = (self.generation, self.portal.version)
+            if hit and hit.generation == current and hit.size == size and now - hit.created < SEARCH_TTL:
                 self._searches.move_to_end(key)
                 return hit.ids
-            generation = self.generation
+            generation = (self.generation, self.portal.version)
         ids = compute()
         with self._lock:
             self._searches[key] = _CachedSearch(generation, size, now, ids)
