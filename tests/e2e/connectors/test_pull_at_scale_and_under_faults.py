@@ -87,24 +87,25 @@ def test_ten_thousand_deals_per_crm_match_field_by_field(tmp_path: Path) -> None
 def test_more_than_ten_thousand_changes_sharing_one_timestamp_are_all_read_once(tmp_path: Path) -> None:
     # a pipeline edit: 10,500+ deals get the same hs_lastmodifieddate; search can page only 10,000 deep
     with run_emulator(deals=11_000, seed=4) as handle, open_store(f"sqlite:///{tmp_path / 's.db'}") as store:
+        portal = handle.state.hubspot
+        stamp = utc_now() - timedelta(seconds=1)  # before this pull starts
+        text = stamp.strftime("%Y-%m-%dT%H:%M:%S.") + f"{stamp.microsecond // 1000:03d}Z"
+        live = [o for o in portal.deals.values() if not o.archived]
+        with portal.lock:
+            for obj in live:
+                obj.properties["dealname"] = (obj.properties["dealname"] or "") + " *"
+                obj.properties["hs_lastmodifieddate"] = text
+                obj.updated_at = stamp.replace(microsecond=(stamp.microsecond // 1000) * 1000)
+            portal.version += 1
+        assert len(live) > 10_000
+        store.register_connection("hs-main", "hubspot")
+        store.set_cursor("hs-main", "deals", stamp - timedelta(hours=1), "")  # as if pulled an hour ago
         connector = HubSpotConnector(hubspot_config(handle), retry_policy=FAST_RETRY)
         try:
-            pull_connection(store, connector, connection_type="hubspot", full=True)
-            portal = handle.state.hubspot
-            stamp = utc_now() - timedelta(seconds=1)  # after the cursor, before this pull starts
-            text = stamp.strftime("%Y-%m-%dT%H:%M:%S.") + f"{stamp.microsecond // 1000:03d}Z"
-            live = [o for o in portal.deals.values() if not o.archived]
-            with portal.lock:
-                for obj in live:
-                    obj.properties["dealname"] = (obj.properties["dealname"] or "") + " *"
-                    obj.properties["hs_lastmodifieddate"] = text
-                    obj.updated_at = stamp.replace(microsecond=(stamp.microsecond // 1000) * 1000)
-                portal.version += 1
-            assert len(live) > 10_000
             result = pull_connection(store, connector, connection_type="hubspot")
         finally:
             connector.close()
-        assert result.changed == len(live)
+        assert result.new == len(live)
         assert result.records == len(live)  # each once: no loop, no gap
         assert all(d.name.endswith(" *") for d in store.iter_deals("hs-main"))
         # one search per 200 deals, plus two count queries and the hand-overs between windows
