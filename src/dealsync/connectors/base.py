@@ -7,15 +7,25 @@ CRM's records into :class:`~dealsync.canonical.Deal` and their exceptions into `
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 
 from dealsync.canonical import Deal, StageInfo
 
 WARNINGS_KEY = "_dealsync_warnings"  # in Deal.raw: values a connector could not parse, kept as None
+T = TypeVar("T")
+
+
+def parse_or_warn(parse: Callable[[Any], T | None], value: Any, field_name: str, warnings: list[str]) -> T | None:
+    """A parsed CRM value, or None with a warning: a bad value never stops a pull, and nothing is lost."""
+    try:
+        return parse(value)
+    except ValueError as exc:
+        warnings.append(f"{field_name}: {exc}; kept as missing")
+        return None
 
 
 @dataclass(frozen=True)

@@ -16,6 +16,7 @@ from typing import Any
 
 from dealsync.canonical import Deal, DealRef, StageInfo, StageMapper, StageResolution, Status
 from dealsync.canonical.parsing import parse_amount, parse_date, parse_timestamp
+from dealsync.connectors.base import WARNINGS_KEY, parse_or_warn
 
 DEAL_PROPERTIES = (
     "dealname",
@@ -34,7 +35,6 @@ DEAL_PROPERTIES = (
     "hs_is_closed",
     "hs_is_closed_won",
 )
-WARNINGS_KEY = "_dealsync_warnings"
 ASSOCIATIONS_KEY = "associations"
 PRIMARY_V3_TYPE = "deal_to_company"  # the unlabeled ones are "deal_to_company_unlabeled"
 PRIMARY_V4_TYPE_ID = 5  # HUBSPOT_DEFINED "Primary" deal -> company
@@ -215,7 +215,7 @@ def to_deal(raw: RawDeal, ctx: MapContext) -> Deal:
         ref=DealRef(connection=ctx.connection, id=raw.id),
         name=_text(props.get("dealname")) or "",
         account_name=_account(raw.company_ids, ctx.company_names),
-        amount=_safe(parse_amount, props.get("amount"), "amount", warnings),
+        amount=parse_or_warn(parse_amount, props.get("amount"), "amount", warnings),
         currency=_currency(props.get("deal_currency_code"), ctx.home_currency, warnings),
         stage=resolution.stage,
         status=resolution.status,
@@ -223,11 +223,13 @@ def to_deal(raw: RawDeal, ctx: MapContext) -> Deal:
         crm_stage_label=info.label if info else None,
         pipeline=pipeline,
         probability=_deal_probability(props.get("hs_deal_stage_probability"), info, warnings),
-        close_date=_safe(lambda v: parse_date(v, ctx.time_zone), props.get("closedate"), "closedate", warnings),
+        close_date=parse_or_warn(lambda v: parse_date(v, ctx.time_zone), props.get("closedate"), "closedate", warnings),
         owner=_owner(props.get("hubspot_owner_id"), ctx.owners),
         created_at=created or modified or _EPOCH,
         modified_at=modified or created or _EPOCH,
-        last_activity_at=_safe(parse_timestamp, props.get("notes_last_updated"), "notes_last_updated", warnings),
+        last_activity_at=parse_or_warn(
+            parse_timestamp, props.get("notes_last_updated"), "notes_last_updated", warnings
+        ),
         deleted=raw.archived,
         raw=_raw(raw, warnings),
     )
@@ -248,7 +250,7 @@ def _stage(stage_id: str, pipeline: str | None, ctx: MapContext) -> tuple[StageI
 
 def _deal_probability(value: Any, info: StageInfo | None, warnings: list[str]) -> Decimal | None:
     fallback = info.probability if info else None
-    number = _safe(parse_amount, value, "hs_deal_stage_probability", warnings)
+    number = parse_or_warn(parse_amount, value, "hs_deal_stage_probability", warnings)
     if number is None:
         return fallback
     if not 0 <= number <= 1:
@@ -269,7 +271,7 @@ def _currency(value: Any, home: str, warnings: list[str]) -> str | None:
 
 
 def _stamp(props: Mapping[str, Any], name: str, fallback: datetime | None, warnings: list[str]) -> datetime | None:
-    value = _safe(parse_timestamp, props.get(name), name, warnings)
+    value = parse_or_warn(parse_timestamp, props.get(name), name, warnings)
     return value if value is not None else fallback
 
 
@@ -292,14 +294,6 @@ def _raw(raw: RawDeal, warnings: list[str]) -> dict[str, Any]:
     if warnings:
         out[WARNINGS_KEY] = warnings
     return out
-
-
-def _safe(parse: Any, value: Any, name: str, warnings: list[str]) -> Any:
-    try:
-        return parse(value)
-    except ValueError as exc:
-        warnings.append(f"{name}: {exc}; kept as missing")
-        return None
 
 
 def _text(value: Any) -> str | None:

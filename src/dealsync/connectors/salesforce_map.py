@@ -16,7 +16,7 @@ from simple_salesforce.format import format_soql
 
 from dealsync.canonical import Deal, DealRef, StageInfo, StageMapper
 from dealsync.canonical.parsing import parse_amount, parse_date, parse_timestamp
-from dealsync.connectors.base import WARNINGS_KEY
+from dealsync.connectors.base import WARNINGS_KEY, parse_or_warn
 
 # Fields read when the org has them; Id, Name, StageName, CloseDate, SystemModstamp always exist.
 WANTED_FIELDS = (
@@ -116,21 +116,21 @@ def to_deal(
     resolution = mapper.resolve(info)
     if resolution.unmapped:
         warnings.append(resolution.unmapped)
-    probability = _safe(parse_amount, record.get("Probability"), "Probability", warnings)
+    probability = parse_or_warn(parse_amount, record.get("Probability"), "Probability", warnings)
     if warnings:
         raw[WARNINGS_KEY] = warnings
     return Deal(
         ref=DealRef(connection=connection, id=str(record["Id"])),
         name=str(record.get("Name") or ""),
         account_name=_nested(record, "Account", "Name"),
-        amount=_safe(parse_amount, record.get("Amount"), "Amount", warnings),
+        amount=parse_or_warn(parse_amount, record.get("Amount"), "Amount", warnings),
         currency=str(record.get("CurrencyIsoCode") or corporate_currency),
         stage=resolution.stage,
         status=resolution.status,
         crm_stage_id=stage_name,
         crm_stage_label=info.label,
         probability=None if probability is None else min(Decimal(1), max(Decimal(0), probability / 100)),
-        close_date=_safe(parse_date, record.get("CloseDate"), "CloseDate", warnings),
+        close_date=parse_or_warn(parse_date, record.get("CloseDate"), "CloseDate", warnings),
         owner=_nested(record, "Owner", "Name") or _str(record.get("OwnerId")),
         created_at=_required_stamp(record, "CreatedDate"),
         modified_at=_required_stamp(record, "SystemModstamp"),
@@ -150,16 +150,8 @@ def _stage_of(record: Mapping[str, Any], stage_name: str, stages: Mapping[str, S
     )
 
 
-def _safe(parse: Any, value: Any, field: str, warnings: list[str]) -> Any:
-    try:
-        return parse(value)
-    except ValueError as exc:
-        warnings.append(f"{field}: {exc}; kept as missing")
-        return None
-
-
 def _activity(value: Any, warnings: list[str]) -> datetime | None:
-    day = _safe(parse_date, value, "LastActivityDate", warnings)
+    day = parse_or_warn(parse_date, value, "LastActivityDate", warnings)
     return None if day is None else datetime.combine(day, time(0), tzinfo=UTC)
 
 
