@@ -112,9 +112,12 @@ def test_two_orgs_and_two_portals_in_one_store_without_collisions(
     four_crms: list[EmulatorHandle], tmp_path: Path
 ) -> None:
     first, second = four_crms
+
     def renamed(handle: EmulatorHandle, suffix: str) -> str:
-        return connection_snippet(handle).replace("name: sf-emulator", f"name: sf-{suffix}").replace(
-            "name: hs-emulator", f"name: hs-{suffix}"
+        return (
+            connection_snippet(handle)
+            .replace("name: sf-emulator", f"name: sf-{suffix}")
+            .replace("name: hs-emulator", f"name: hs-{suffix}")
         )
 
     body = renamed(first, "one") + renamed(second, "two").removeprefix("connections:\n")
@@ -167,7 +170,14 @@ def test_no_secret_reaches_the_logs_on_any_auth_path(emulator: EmulatorHandle, t
         logging.getLogger().handlers.clear()
     output = stream.getvalue()
     assert "pulled" in output  # debug logging really ran
-    secrets = [creds.salesforce_token, creds.client_secret, creds.refresh_token, creds.password,
-               creds.security_token, creds.hubspot_token, "pat-na1-wrong-secret-x"]
+    secrets = [
+        creds.salesforce_token,
+        creds.client_secret,
+        creds.refresh_token,
+        creds.password,
+        creds.security_token,
+        creds.hubspot_token,
+        "pat-na1-wrong-secret-x",
+    ]
     for secret in secrets:
         assert secret not in output, secret
