@@ -335,15 +335,17 @@ def test_bad_refresh_token_is_a_clear_auth_error(fresh_emulator: EmulatorHandle)
 
 
 def test_no_429_at_full_speed_under_the_rate_limit_profile() -> None:
-    limit = 20
+    # 20 per rolling 2 s (10/s): slow enough that a loaded CI machine's client keeps up, so the rate measured
+    # is the limiter's, and long enough a window that our safety margin costs only a few percent.
+    limit, window = 20, 2.0
     settings = FaultSettings(
         profile="rate-limit",
         hubspot_window_limit=limit,
-        hubspot_window_seconds=1.0,
+        hubspot_window_seconds=window,
         hubspot_search_per_second=5,
         seed=5,
     )
-    with run_emulator(deals=5000, seed=5, fault_settings=settings) as handle, connected(handle) as hub:
+    with run_emulator(deals=3000, seed=5, fault_settings=settings) as handle, connected(handle) as hub:
         stamps: list[float] = []
         take = hub.transport.limiter.take
 
@@ -357,12 +359,12 @@ def test_no_429_at_full_speed_under_the_rate_limit_profile() -> None:
         assert set(deals) == live_ids(handle)
         assert handle.stats.rate_limited.get("hubspot", 0) == 0
         # steady state: after the first window's burst, requests go at >= 90 % of the allowed rate
-        steady = [s for s in stamps if s >= stamps[0] + 1.0]
+        steady = [s for s in stamps if s >= stamps[0] + window]
         rate = (len(steady) - 1) / (steady[-1] - steady[0])
-        assert steady[-1] - steady[0] >= 2.0
-        assert rate >= 0.9 * limit
-        # and never more than the limit in any one-second window (bursts are allowed, overshoot is not)
-        assert max(bisect.bisect_left(stamps, s + 1.0) - i for i, s in enumerate(stamps)) <= limit
+        assert steady[-1] - steady[0] >= window
+        assert rate >= 0.9 * limit / window, rate
+        # and never more than the limit in any window (bursts are allowed, overshoot is not)
+        assert max(bisect.bisect_left(stamps, s + window) - i for i, s in enumerate(stamps)) <= limit
         # search (5 per second, counted in both windows) stays 429-free too
         middle = sorted(d.modified_at for d in deals.values())[len(deals) // 2]
         incremental = all_deals(list(hub.pull(schema, Cursor(middle, ""), datetime.now(UTC))))
