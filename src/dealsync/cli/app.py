@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
-from dealsync.cli import check_cmd, demo_cmd, emulator_cmd, init_cmd, pull_cmd
+from dealsync.cli import audit_cmd, check_cmd, dedupe_cmd, demo_cmd, emulator_cmd, init_cmd, pull_cmd, runs_cmd
 from dealsync.cli.context import AppContext
 from dealsync.logging import configure_logging
 
@@ -42,12 +42,11 @@ app.command("demo")(demo_cmd.demo)
 app.command("init")(init_cmd.init)
 app.command("check")(check_cmd.check)
 app.command("pull")(pull_cmd.pull)
+app.command("audit")(audit_cmd.audit)
+app.command("dedupe")(dedupe_cmd.dedupe)
+app.add_typer(runs_cmd.runs_app, name="runs")
 app.add_typer(emulator_cmd.emulator_app, name="emulator")
 
 
 def main() -> None:
     app()
-
-
-if __name__ == "__main__":
-    main()

@@ -20,24 +20,6 @@ SEVERITY_ORDER = {"error": 0, "warning": 1, "info": 2}
 
 
 @dataclass(frozen=True, slots=True)
-class ScoredDeal:
-    """One live deal as the audit saw it. ``health`` is None for closed deals; ``stage`` None when unmapped."""
-
-    connection: str
-    id: str
-    name: str
-    owner: str | None
-    stage: Stage | None
-    status: Status
-    health: int | None
-    reasons: tuple[str, ...] = ()
-
-    @property
-    def key(self) -> tuple[str, str]:
-        return (self.connection, self.id)
-
-
-@dataclass(frozen=True, slots=True)
 class Flag:
     """One finding about one deal (``rule`` starts with its family, DESIGN.md §5)."""
 
@@ -54,6 +36,26 @@ class Flag:
     @property
     def family(self) -> str:
         return self.rule.split(".", 1)[0]
+
+
+@dataclass(frozen=True, slots=True)
+class ScoredDeal:
+    """One live deal as the audit saw it, with its findings. ``health`` is None for closed deals; ``stage`` None
+    when unmapped."""
+
+    connection: str
+    id: str
+    name: str
+    owner: str | None
+    stage: Stage | None
+    status: Status
+    health: int | None
+    reasons: tuple[str, ...] = ()
+    findings: tuple[Flag, ...] = ()
+
+    @property
+    def key(self) -> tuple[str, str]:
+        return (self.connection, self.id)
 
 
 @dataclass(frozen=True)

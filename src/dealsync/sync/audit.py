@@ -1,0 +1,174 @@
+"""The audit: the quality layer run over every live deal in the store, its findings stored with the run.
+
+::
+
+    result = run_audit(store, settings, now=datetime.now(UTC))   # an AuditResult; reports render it
+
+Steps (each timed in ``result.timings``, in seconds):
+
+1. ``inputs``: one FX table re-based on one currency (``audit_inputs.build_fx``), the CRMs' stage
+   probabilities, the "not a duplicate" decisions.
+2. ``dedupe``: ``find_clusters`` over the live deals: started in a child process on a large store
+   (``audit_dedupe``), else run here.
+3. ``outlier_stats``: one read of the deals for the robust amount statistics the outlier rule needs first.
+4. ``rules``: one ordered read of the deals joined to their history; per deal the rules, the health score (open
+   deals) and the metrics, without linked deals.
+5. ``dedupe_wait``: the clusters, and the clustered deals judged again with their linked deals (the other
+   members of their cluster), which the rules comparing linked deals and the health score need; done by the
+   child while this process runs step 4, or here.
+6. ``save``: clusters and flags stored with the run, so ``dealsync runs show`` finds them later.
+
+Memory stays flat in the number of deals except for what the report needs: one compact ``ScoredDeal`` per live
+deal carrying its findings (never the deals themselves); the dedupe step keeps its own compact columns.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from contextlib import closing, contextmanager
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+from typing import Any
+
+from dealsync.canonical import DealRef
+from dealsync.config import Settings
+from dealsync.logging import get_logger
+from dealsync.quality.metrics import MetricsAccumulator
+from dealsync.quality.rules import OutlierStats, RuleContext
+from dealsync.store import FlagRecord, RunKind, RunStatus, Store
+from dealsync.store._support import chunked
+from dealsync.sync.audit_dedupe import PARALLEL_FROM, paused_gc, start_clusters
+from dealsync.sync.audit_inputs import FxPlan, build_fx, not_duplicate_pairs, stage_probabilities
+from dealsync.sync.audit_judge import Judge
+from dealsync.sync.audit_result import AuditResult, Flag, ScoredDeal
+from dealsync.sync.audit_stream import deals_with_history
+
+log = get_logger("dealsync.audit")
+BATCH = 2000  # deals per rules batch: one batch's history is in memory at a time
+
+
+def run_audit(store: Store, settings: Settings, *, now: datetime, parallel: bool | None = None) -> AuditResult:
+    """Audit every live deal in ``store`` as of ``now``; the run, its flags and clusters are stored.
+
+    ``parallel``: run dedupe in a child process (None: when the store holds ``PARALLEL_FROM`` deals or more).
+    """
+    run = store.start_run(RunKind.AUDIT)
+    try:
+        with paused_gc():
+            result = _Audit(store, settings, now, run.id).run(parallel)
+    except Exception as exc:
+        store.finish_run(run.id, RunStatus.FAILED, error=f"{type(exc).__name__}: {exc}"[:2000])
+        raise
+    summary = result.summary()
+    store.finish_run(run.id, RunStatus.OK, summary=summary)
+    log.info("audited", run_id=run.id, **{k: v for k, v in summary.items() if isinstance(v, int)})
+    return result
+
+
+@dataclass
+class _Steps:
+    seconds: dict[str, float] = field(default_factory=dict)
+
+    @contextmanager
+    def __call__(self, name: str) -> Iterator[None]:
+        start = time.perf_counter()
+        try:
+            yield
+        finally:
+            self.seconds[name] = self.seconds.get(name, 0.0) + time.perf_counter() - start
+
+
+class _Audit:
+    def __init__(self, store: Store, settings: Settings, now: datetime, run_id: str) -> None:
+        self.store, self.settings, self.now, self.run_id = store, settings, now, run_id
+        self.steps = _Steps()
+        self.judge = Judge()
+        self.scored: list[ScoredDeal] = []
+
+    def run(self, parallel: bool | None) -> AuditResult:
+        step = self.steps
+        with step("inputs"):
+            fx, ctx, pairs = self._inputs()
+            if parallel is None:
+                parallel = self.store.count_deals() >= PARALLEL_FROM
+        with step("dedupe"):
+            job = start_clusters(self.store, fx.table, pairs, parallel=parallel)
+        with closing(job):
+            with step("outlier_stats"):
+                ctx = replace(ctx, outlier_stats=OutlierStats.build(self.store.iter_deals(), fx.table))
+                job.judge_with(ctx)
+            with step("rules"):
+                metrics = self._judge_all(ctx)
+            with step("dedupe_wait"):
+                clusters, judged = job.result()
+                self._replace(judged)
+        flags = [flag for deal in self.scored for flag in deal.findings]
+        with step("save"):
+            stored = (replace(c, id=stored_cluster_id(c.id, self.run_id)) for c in clusters)
+            self.store.save_clusters(self.run_id, stored)
+            self.store.save_flags(self.run_id, (_record(f) for f in flags))
+        return AuditResult(
+            run_id=self.run_id,
+            generated_at=self.now,
+            deals=len(self.scored),
+            scored=self.scored,
+            clusters=clusters,
+            flags=flags,
+            metrics=metrics,
+            fx=fx,
+            connections=tuple(sorted(c.name for c in self.store.list_connections())),
+            timings=dict(self.steps.seconds),
+        )
+
+    def _inputs(self) -> tuple[FxPlan, RuleContext, list[frozenset[DealRef]]]:
+        schemas = self.store.connection_schemas()
+        types = {c.name: c.type for c in self.store.list_connections()}
+        fx = build_fx(self.settings.quality.fx_rates, schemas, types)
+        for name in fx.unlinked:
+            log.warning("no exchange rate links this connection's currency to the audit's base", connection=name)
+        ctx = RuleContext(
+            now=self.now,
+            thresholds=self.settings.quality,
+            fx=fx.table,
+            stage_probabilities=stage_probabilities(schemas),
+        )
+        return fx, ctx, not_duplicate_pairs(self.store.not_duplicates())
+
+    def _judge_all(self, ctx: RuleContext) -> dict[str, Any]:
+        """Every live deal once, in store order, without linked deals; the metrics on the way."""
+        metrics = MetricsAccumulator(
+            ctx.fx,
+            now=self.now,
+            revenue_target=self.settings.quality.revenue_target,
+            stage_probabilities=ctx.stage_probabilities,
+        )
+        judge, scored = self.judge, self.scored
+        for batch in chunked(deals_with_history(self.store), BATCH):
+            batch_ctx = replace(ctx, history={deal.ref: points for deal, points in batch if points})
+            for deal, points in batch:
+                scored.append(judge(deal, batch_ctx))
+                metrics.add(deal, points)
+        return metrics.result()
+
+    def _replace(self, judged: list[ScoredDeal]) -> None:
+        """Put the clustered deals' second judgement (with linked deals) in place of the first."""
+        again = {deal.key: deal for deal in judged}
+        for i, deal in enumerate(self.scored):
+            if deal.key in again:
+                self.scored[i] = again[deal.key]
+
+
+def stored_cluster_id(cluster_id: str, run_id: str) -> str:
+    """The id a cluster is stored under: its stable id (the same members give the same id in every run) and
+    the run, so that each run keeps its own row (``dealsync runs show`` shows the stable part)."""
+    return f"{cluster_id}@{run_id[:11]}"[:36]
+
+
+def stable_cluster_id(stored_id: str) -> str:
+    return stored_id.partition("@")[0]
+
+
+def _record(flag: Flag) -> FlagRecord:
+    ref = DealRef.model_construct(connection=flag.connection, id=flag.id)  # both already validated strings
+    return FlagRecord(ref, flag.rule, flag.severity, flag.detail)
