@@ -52,6 +52,7 @@ from datetime import datetime
 from dealsync.config import Settings
 from dealsync.store import open_store
 url, now, mode, out = sys.argv[1], datetime.fromisoformat(sys.argv[2]), sys.argv[3], sys.argv[4]
+parallel = {"auto": None, "parallel": True, "inprocess": False}[sys.argv[5]]
 figures = {}
 with open_store(url) as store:
     if mode == "read":
@@ -68,12 +69,12 @@ with open_store(url) as store:
         if mode == "profile":
             import cProfile, pstats, io
             profile = cProfile.Profile()
-            result = profile.runcall(run_audit, store, settings, now=now)
+            result = profile.runcall(run_audit, store, settings, now=now, parallel=parallel)
             text = io.StringIO()
             pstats.Stats(profile, stream=text).sort_stats("tottime").print_stats(25)
             figures["profile"] = text.getvalue()
         else:
-            result = run_audit(store, settings, now=now)
+            result = run_audit(store, settings, now=now, parallel=parallel)
         figures["audit_s"] = time.perf_counter() - start
         figures["steps"] = dict(result.timings)
         figures["deals"], figures["flags"], figures["clusters"] = result.deals, len(result.flags), len(result.clusters)
@@ -86,6 +87,7 @@ with open_store(url) as store:
                     writer(result, handle)
                 figures[name + "_report_s"] = time.perf_counter() - start
 figures["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+figures["dedupe_child_peak_rss_mb"] = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
 print(json.dumps(figures))
 """
 
@@ -100,7 +102,7 @@ def base_deal(i: int, rng: random.Random, accounts: list[str]) -> Deal:
     # a few big accounts, a long tail: index drawn from a Pareto-like distribution
     account = accounts[min(int(rng.paretovariate(1.2) * 40) - 40, len(accounts) - 1)]
     status = rng.choices((Status.OPEN, Status.WON, Status.LOST), (60, 25, 15))[0]
-    stage = Stage.POST_SALE if status is Status.WON else rng.choice(OPEN_STAGES)
+    stage: Stage | None = Stage.POST_SALE if status is Status.WON else rng.choice(OPEN_STAGES)
     if rng.random() < 0.02 and status is Status.OPEN:
         stage = None  # an unmapped CRM stage
     currency, _ = rng.choice(CURRENCIES)
@@ -203,8 +205,8 @@ def fill(path: Path, count: int, seed: int) -> None:
     print(f"  filled {count:,} deals in {time.perf_counter() - start:.0f} s ({path.stat().st_size / 1e6:.0f} MB)")
 
 
-def child(url: str, mode: str, out: Path) -> dict[str, object]:
-    command = [sys.executable, "-c", CHILD, url, NOW.isoformat(), mode, str(out)]
+def child(url: str, mode: str, out: Path, dedupe: str = "auto") -> dict[str, object]:
+    command = [sys.executable, "-c", CHILD, url, NOW.isoformat(), mode, str(out), dedupe]
     done = subprocess.run(command, capture_output=True, text=True, check=False)
     if done.returncode != 0:
         raise SystemExit(f"audit child failed:\n{done.stderr}")
@@ -218,7 +220,10 @@ def main() -> int:
     parser.add_argument("--dir", type=Path, default=Path(tempfile.gettempdir()) / "dealsync-bench-audit")
     parser.add_argument("--seed", type=int, default=5)
     parser.add_argument("--reports", action="store_true", help="also time writing the JSON and HTML reports")
-    parser.add_argument("--profile", action="store_true", help="print a cProfile of the audit")
+    parser.add_argument("--profile", action="store_true", help="print a cProfile of the audit (this process only)")
+    parser.add_argument(
+        "--dedupe", choices=("auto", "parallel", "inprocess"), default="auto", help="where dedupe runs (run_audit)"
+    )
     args = parser.parse_args()
     args.dir.mkdir(parents=True, exist_ok=True)
     print(
@@ -231,13 +236,16 @@ def main() -> int:
         url = f"sqlite:///{path}"
         read = child(url, "read", args.dir / "report")
         mode = "profile" if args.profile else ("reports" if args.reports else "audit")
-        audit = child(url, mode, args.dir / f"report-{count}")
+        audit = child(url, mode, args.dir / f"report-{count}", args.dedupe)
         print(f"\n{count:,} deals generated ({read['deals']:,} live, {read['history_rows']:,} history rows)")
         print(f"  bare iter_deals {read['iter_deals_s']:.1f} s, iter_history {read['iter_history_s']:.1f} s")
         steps = audit["steps"]
         assert isinstance(steps, dict)
         print(f"  run_audit {audit['audit_s']:.1f} s: " + ", ".join(f"{k} {v:.1f} s" for k, v in steps.items()))
-        print(f"  {audit['flags']:,} findings, {audit['clusters']:,} clusters; peak RSS {audit['peak_rss_mb']:.0f} MB")
+        print(
+            f"  {audit['flags']:,} findings, {audit['clusters']:,} clusters; peak RSS {audit['peak_rss_mb']:.0f} MB"
+            f" (dedupe child process: {audit['dedupe_child_peak_rss_mb']:.0f} MB)"
+        )
         for name in ("json", "html"):
             if f"{name}_report_s" in audit:
                 print(f"  {name} report {audit[f'{name}_report_s']:.1f} s")

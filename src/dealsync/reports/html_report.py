@@ -112,7 +112,7 @@ def _conversion(result: AuditResult) -> str:
         '<p class="muted">Funnel: of the deals that reached a stage, the share that reached the next.</p>',
         table(("from", "to", "funnel conversion"), rows, numeric=(2,)),
     ]
-    history = figures.metric_conversion_rates(result.metrics)
+    history = [c for c in figures.metric_conversion_rates(result.metrics) or [] if c.reached]
     if history:
         steps = [
             (c.source, c.target, Cell(c.reached, numeric=True), Cell(percent(c.rate), sort=c.rate, numeric=True))
@@ -139,7 +139,8 @@ def _stale(result: AuditResult) -> str:
     owners = figures.stale_by_owner(result)
     shown = owners[:MAX_OWNERS]
     more = f'<p class="muted">and {len(owners) - len(shown):,} more owners.</p>' if len(owners) > len(shown) else ""
-    chart = hbar_chart([(o, n, f"{n:,} deals") for o, n, _ in shown[:12]], label_width=220) if shown else ""
+    bars = [(o, n, f"{n:,} deal{'s' if n != 1 else ''}") for o, n, _ in shown[:12]]
+    chart = hbar_chart(bars, label_width=220) if shown else ""
     rows = [(o, n, f) for o, n, f in shown]
     listing = table(("owner", "stale deals", "stale findings"), rows, numeric=(1, 2))
     return f'<section id="stale"><h2>Stale deals by owner</h2>{chart}{listing}{more}</section>'

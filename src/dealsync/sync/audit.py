@@ -8,9 +8,9 @@ Steps (each timed in ``result.timings``, in seconds):
 
 1. ``inputs``: one FX table re-based on one currency (``audit_inputs.build_fx``), the CRMs' stage
    probabilities, the "not a duplicate" decisions.
-2. ``dedupe``: ``find_clusters`` over the live deals: started in a child process on a large store
-   (``audit_dedupe``), else run here.
-3. ``outlier_stats``: one read of the deals for the robust amount statistics the outlier rule needs first.
+2. ``dedupe``: one read of the live deals feeding ``find_clusters`` and the robust amount statistics the
+   outlier rule needs first: started in a child process on a large store (``audit_dedupe``), else run here.
+3. ``outlier_stats``: waiting for those statistics (the child sends them as soon as its read ends).
 4. ``rules``: one ordered read of the deals joined to their history; per deal the rules, the health score (open
    deals) and the metrics, without linked deals.
 5. ``dedupe_wait``: the clusters, and the clustered deals judged again with their linked deals (the other
@@ -35,7 +35,7 @@ from dealsync.canonical import DealRef
 from dealsync.config import Settings
 from dealsync.logging import get_logger
 from dealsync.quality.metrics import MetricsAccumulator
-from dealsync.quality.rules import OutlierStats, RuleContext
+from dealsync.quality.rules import RuleContext
 from dealsync.store import FlagRecord, RunKind, RunStatus, Store
 from dealsync.store._support import chunked
 from dealsync.sync.audit_dedupe import PARALLEL_FROM, paused_gc, start_clusters
@@ -96,7 +96,7 @@ class _Audit:
             job = start_clusters(self.store, fx.table, pairs, parallel=parallel)
         with closing(job):
             with step("outlier_stats"):
-                ctx = replace(ctx, outlier_stats=OutlierStats.build(self.store.iter_deals(), fx.table))
+                ctx = replace(ctx, outlier_stats=job.outlier_stats())
                 job.judge_with(ctx)
             with step("rules"):
                 metrics = self._judge_all(ctx)

@@ -1,10 +1,10 @@
 """The audit's dedupe step, beside the rules: in a child process on large stores, else in this one.
 
 Dedupe needs every deal before it can say anything and is the audit's longest step; the rules need its clusters
-only for the deals in them (their linked deals). So on a large store a child process reads the deals, runs
-``find_clusters``, then judges the clustered deals again with their linked deals (with the rule context this
-process sends it once its outlier statistics are ready), while this process judges every deal without linked
-deals. Two cores, about the same work on each.
+only for the deals in them (their linked deals). So on a large store a child process reads the deals once for
+two things: the outlier statistics (handed back as soon as the read ends, on its stdout) and ``find_clusters``.
+This process judges every deal (without linked deals) meanwhile, then sends the rule context, and the child
+judges the clustered deals again with their linked deals. Two cores, one read of the deals each.
 
 The child is ``python -m dealsync.sync.audit_dedupe``, not ``multiprocessing``: it never re-imports the caller's
 main module (so ``run_audit`` works from any script), and the store URL, password included, travels on its
@@ -14,23 +14,25 @@ stdin, never in its arguments. A store only this process can see (in-memory SQLi
 from __future__ import annotations
 
 import gc
+import os
 import pickle
 import subprocess
 import sys
 import tempfile
-from collections.abc import Collection, Iterator
+from collections.abc import Collection, Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import IO, Protocol, cast
 
-from dealsync.canonical import DealRef
+from dealsync.canonical import Deal, DealRef
 from dealsync.errors import FatalError
 from dealsync.quality.dedupe import DEFAULT_SETTINGS, Cluster, DedupeSettings, find_clusters
 from dealsync.quality.model import FxTable
-from dealsync.quality.rules import RuleContext
+from dealsync.quality.rules import OutlierStats, RuleContext
 from dealsync.store import DedupeCluster, Store, open_store
 from dealsync.sync.audit_judge import Judge, judge_linked
 from dealsync.sync.audit_result import ScoredDeal
+from dealsync.sync.audit_stream import SideConsumer
 
 PARALLEL_FROM = 50_000  # live deals from which a child process pays for its start (~1 s)
 
@@ -38,7 +40,10 @@ Clusters = list[DedupeCluster]
 
 
 class ClusterJob(Protocol):
-    """Dedupe under way: give it the rule context, then collect the clusters and the clustered deals judged."""
+    """Dedupe under way: take its outlier statistics, give it the rule context, then collect the clusters and
+    the clustered deals judged with their linked deals."""
+
+    def outlier_stats(self) -> OutlierStats: ...
 
     def judge_with(self, ctx: RuleContext) -> None: ...
 
@@ -58,9 +63,9 @@ def start_clusters(
     """Start dedupe: in a child process when ``parallel`` and the store is shareable, else right here."""
     url = shareable_url(store) if parallel else None
     if url is None:
-        return _InProcess(
-            store, find_clusters(store.iter_deals(), fx, settings=settings, not_duplicates=not_duplicates)
-        )
+        side: SideConsumer[Deal, OutlierStats] = SideConsumer(lambda deals: OutlierStats.build(deals, fx))
+        found = find_clusters(side.tap(store.iter_deals()), fx, settings=settings, not_duplicates=not_duplicates)
+        return _InProcess(store, found, side.result())
     return _Child((url, fx, list(not_duplicates), settings))
 
 
@@ -96,9 +101,12 @@ def _jsonable(value: object) -> object:
 
 
 class _InProcess:
-    def __init__(self, store: Store, found: list[Cluster]) -> None:
-        self._store, self._clusters = store, [as_stored(c) for c in found]
+    def __init__(self, store: Store, found: list[Cluster], stats: OutlierStats) -> None:
+        self._store, self._clusters, self._stats = store, [as_stored(c) for c in found], stats
         self._ctx: RuleContext | None = None
+
+    def outlier_stats(self) -> OutlierStats:
+        return self._stats
 
     def judge_with(self, ctx: RuleContext) -> None:
         self._ctx = ctx
@@ -120,10 +128,27 @@ class _Child:
         self._out = Path(self._folder.name) / "result.pickle"
         self._err = (Path(self._folder.name) / "stderr.txt").open("w+b")
         self._proc = subprocess.Popen(  # noqa: S603 - our own module, run by this interpreter
-            [sys.executable, "-m", __name__], stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=self._err
+            [sys.executable, "-m", __name__], stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self._err
         )
         self._stdin = cast(IO[bytes], self._proc.stdin)
+        self._stdout = cast(IO[bytes], self._proc.stdout)
+        self._stats: OutlierStats | None = None
         self._send((*job, str(self._out)))
+
+    def outlier_stats(self) -> OutlierStats:
+        """The statistics the child sends once it has read every deal (blocks until then)."""
+        if self._stats is None:
+            try:
+                self._stats = pickle.load(self._stdout)  # noqa: S301 - our child's stdout
+            except EOFError:
+                raise self._failure() from None
+        return self._stats
+
+    def _failure(self) -> FatalError:
+        self._proc.wait()
+        self._err.seek(0)
+        lines = self._err.read().decode(errors="replace").strip().splitlines() or ["no message"]
+        return FatalError(f"the audit's dedupe process failed (exit {self._proc.returncode}): {lines[-1]}")
 
     def _send(self, value: object) -> None:
         try:
@@ -138,9 +163,7 @@ class _Child:
 
     def result(self) -> tuple[Clusters, list[ScoredDeal]]:
         if self._proc.wait() != 0:
-            self._err.seek(0)
-            lines = self._err.read().decode(errors="replace").strip().splitlines() or ["no message"]
-            raise FatalError(f"the audit's dedupe process failed (exit {self._proc.returncode}): {lines[-1]}")
+            raise self._failure()
         with self._out.open("rb") as handle:
             found: tuple[Clusters, list[ScoredDeal]] = pickle.load(handle)  # noqa: S301 - our child's, private folder
         return found
@@ -148,6 +171,7 @@ class _Child:
     def close(self) -> None:
         if not self._stdin.closed:
             self._stdin.close()
+        self._stdout.close()
         if self._proc.poll() is None:
             self._proc.kill()
             self._proc.wait()
@@ -156,12 +180,25 @@ class _Child:
 
 
 def _child_main() -> None:
-    """The child's whole job: its own connection to the store, one read, ``find_clusters``, then the clustered
+    """The child's whole job: its own connection to the store; one read of the deals feeding both the outlier
+    statistics (sent to the parent on stdout as soon as the read ends) and ``find_clusters``; then the clustered
     deals judged with the context the parent sends; the answer pickled to the file the parent named."""
     stdin = sys.stdin.buffer
+    answers = os.fdopen(os.dup(sys.stdout.fileno()), "wb")  # the pipe to the parent, for pickles only
+    os.dup2(sys.stderr.fileno(), sys.stdout.fileno())  # anything else printed goes to the error log
+    sys.stdout = sys.stderr
     url, fx, not_duplicates, settings, out = pickle.load(stdin)  # noqa: S301 - from our parent's pipe
+
+    def publish(deals: Iterable[Deal]) -> OutlierStats:
+        stats = OutlierStats.build(deals, fx)
+        pickle.dump(stats, answers, protocol=pickle.HIGHEST_PROTOCOL)
+        answers.flush()
+        return stats
+
     with paused_gc(), open_store(url) as store:
-        found = find_clusters(store.iter_deals(), fx, settings=settings, not_duplicates=not_duplicates)
+        side: SideConsumer[Deal, OutlierStats] = SideConsumer(publish)
+        found = find_clusters(side.tap(store.iter_deals()), fx, settings=settings, not_duplicates=not_duplicates)
+        side.result()
         clusters = [as_stored(c) for c in found]
         ctx: RuleContext = pickle.load(stdin)  # noqa: S301 - from our parent's pipe
         judged = judge_linked(store, ctx, clusters, Judge())

@@ -31,9 +31,9 @@ _SPELLED_OUT = {
 }  # \u0131: dotless i
 _COMBINING = dict.fromkeys(range(0x300, 0x370))  # combining diacritical marks
 _TRANSLITERATE = str.maketrans({**_COMBINING, **{ord(k): v for k, v in _SPELLED_OUT.items()}})
-_DELETED_CHARS = ("'", "\u2019", "`", "\u00b4", ".")
-_DELETED = str.maketrans(dict.fromkeys(_DELETED_CHARS))
+_DELETED = re.compile("['\u2019`\u00b4.]")  # apostrophes and dots join what they separate: O'Brien, S.A.
 _WORD = re.compile(r"[^\W_]+")
+_ASCII_WORD = re.compile(r"[a-z0-9]+")  # the same for folded ASCII text, twice as fast
 
 # Legal forms, as word sequences after ``words`` (dots and apostrophes deleted, other punctuation splits).
 LEGAL_FORMS: frozenset[tuple[str, ...]] = frozenset(
@@ -77,10 +77,8 @@ def ascii_fold(text: str) -> str:
 
 def words(text: str) -> list[str]:
     """The folded words of ``text``, punctuation removed."""
-    folded = fold(text)
-    if any(c in folded for c in _DELETED_CHARS):  # translate is slow: only when there is something to delete
-        folded = folded.translate(_DELETED)
-    return _WORD.findall(folded)
+    folded = _DELETED.sub("", fold(text))
+    return (_ASCII_WORD if folded.isascii() else _WORD).findall(folded)
 
 
 def strip_legal_forms(tokens: list[str]) -> list[str]:
