@@ -56,6 +56,7 @@ class _Builder:
 
     def __init__(self, fx: FxTable) -> None:
         self.records = Records()
+        self.deleted: dict[tuple[str, str], float] = {}  # ref -> when it was seen deleted (latest)
         self.shared: dict[str, str] = {}
         self.account_memo: dict[str, tuple[str, str]] = {}
         self.rates: dict[str, float] = {fx.base: 1.0, **{k: float(v) for k, v in fx.rates.items()}}
@@ -116,19 +117,25 @@ def without_years(key: str) -> str:
 def build_records(deals: Iterable[Deal], fx: FxTable) -> Records:
     """Live deals as ``Records`` in ``(connection, id)`` order, one record per ref."""
     builder = _Builder(fx)
+    deleted = builder.deleted
     for deal in deals:
-        if not deal.deleted:
+        if deal.deleted:
+            key, stamp = (deal.ref.connection, deal.ref.id), deal.modified_at.timestamp()
+            deleted[key] = max(stamp, deleted.get(key, stamp))
+        else:
             builder.add(deal)
-    return _canonical_order(builder.records)
+    return _canonical_order(builder.records, deleted)
 
 
-def _canonical_order(records: Records) -> Records:
+def _canonical_order(records: Records, deleted: dict[tuple[str, str], float]) -> Records:
+    """Sorted by ref; of a ref's versions the latest (ties: the later name), unless a deletion came after it."""
     connections, ids, modified = records.connections, records.ids, records.modified
     order = sorted(range(len(ids)), key=lambda i: (connections[i], ids[i], modified[i], records.names[i], i))
     kept = [
         i
         for n, i in enumerate(order)
-        if n + 1 == len(order) or ids[order[n + 1]] != ids[i] or connections[order[n + 1]] != connections[i]
+        if (n + 1 == len(order) or ids[order[n + 1]] != ids[i] or connections[order[n + 1]] != connections[i])
+        and deleted.get((connections[i], ids[i]), -math.inf) < modified[i]
     ]
     return _reordered(records, kept)
 

@@ -105,14 +105,26 @@ def test_a_split_cluster_says_what_it_was_kept_apart_from(make_deal: MakeDeal, f
     assert "kept apart from sf:C: marked not a duplicate" in found.reasons
 
 
-def test_deleted_deals_are_ignored_and_a_ref_seen_twice_keeps_its_latest(make_deal: MakeDeal, fx: FxTable) -> None:
+@pytest.mark.parametrize(
+    ("versions", "expected"),
+    [
+        ([], [["hs:3", "sf:1"]]),
+        ([{"deleted": True, "modified": 3}], []),  # deleted after its last live version
+        ([{"deleted": True, "modified": 0}], [["hs:3", "sf:1"]]),  # an old deletion, then live again
+        ([{"name": "Something else", "modified": 3}], []),  # renamed since: the latest version counts
+    ],
+)
+def test_deleted_deals_are_ignored_and_a_ref_seen_twice_keeps_its_latest(
+    make_deal: MakeDeal, fx: FxTable, versions: list[dict[str, Any]], expected: list[list[str]]
+) -> None:
     deals = [
         make_deal("sf:1"),
         make_deal("hs:2", deleted=True),
         make_deal("hs:3", name="Something else", modified=1),
         make_deal("hs:3", modified=2),
+        *(make_deal("hs:3", **version) for version in versions),
     ]
-    assert _labels(find_clusters(deals, fx)) == [["hs:3", "sf:1"]]
+    assert _labels(find_clusters(deals, fx)) == expected
 
 
 def test_survivorship_follows_the_settings(make_deal: MakeDeal, fx: FxTable) -> None:
