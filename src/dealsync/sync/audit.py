@@ -8,15 +8,17 @@ Steps (each timed in ``result.timings``, in seconds):
 
 1. ``inputs``: one FX table re-based on one currency (``audit_inputs.build_fx``), the CRMs' stage
    probabilities, the "not a duplicate" decisions.
-2. ``dedupe``: one read of the live deals feeding ``find_clusters`` and the robust amount statistics the
-   outlier rule needs first: started in a child process on a large store (``audit_dedupe``), else run here.
-3. ``outlier_stats``: waiting for those statistics (the child sends them as soon as its read ends).
+2. ``dedupe``: ``find_clusters`` over the live deals, started in a child process on a large store
+   (``audit_dedupe``), else run here (its read of the deals also feeding the outlier statistics).
+3. ``outlier_stats``: the robust amount statistics the outlier rule needs before any deal is judged (one read
+   of the deals, beside the child's, when dedupe runs in a child).
 4. ``rules``: one ordered read of the deals joined to their history; per deal the rules, the health score (open
    deals) and the metrics, without linked deals.
-5. ``dedupe_wait``: the clusters, and the clustered deals judged again with their linked deals (the other
-   members of their cluster), which the rules comparing linked deals and the health score need; done by the
-   child while this process runs step 4, or here.
-6. ``save``: clusters and flags stored with the run, so ``dealsync runs show`` finds them later.
+5. ``dedupe_wait``: waiting for the clusters.
+6. ``linked``: the clustered deals judged again with their linked deals (the other members of their cluster),
+   which the rules comparing linked deals and the health score need: by the child, while this process saves
+   the findings of the other deals, or here.
+7. ``save``: flags and clusters stored with the run, so ``dealsync runs show`` finds them later.
 
 Memory stays flat in the number of deals except for what the report needs: one compact ``ScoredDeal`` per live
 deal carrying its findings (never the deals themselves); the dedupe step keeps its own compact columns.
@@ -25,7 +27,7 @@ deal carrying its findings (never the deals themselves); the dedupe step keeps i
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import closing, contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import datetime
@@ -101,13 +103,19 @@ class _Audit:
             with step("rules"):
                 metrics = self._judge_all(ctx)
             with step("dedupe_wait"):
-                clusters, judged = job.result()
-                self._replace(judged)
-        flags = [flag for deal in self.scored for flag in deal.findings]
+                clusters = job.clusters()
+            clustered = {_key(m) for c in clusters for m in c.members}
+            with step("save"):  # the deals outside clusters are final: saved while the child judges the others
+                self._save_flags(deal for deal in self.scored if deal.key not in clustered)
+            with step("linked"):
+                judged = job.judged()
+        self._replace(judged)
         with step("save"):
-            stored = (replace(c, id=stored_cluster_id(c.id, self.run_id)) for c in clusters)
-            self.store.save_clusters(self.run_id, stored)
-            self.store.save_flags(self.run_id, (_record(f) for f in flags))
+            self._save_flags(judged)
+            self.store.save_clusters(
+                self.run_id, (replace(c, id=stored_cluster_id(c.id, self.run_id)) for c in clusters)
+            )
+        flags = [flag for deal in self.scored for flag in deal.findings]
         return AuditResult(
             run_id=self.run_id,
             generated_at=self.now,
@@ -151,6 +159,9 @@ class _Audit:
                 metrics.add(deal, points)
         return metrics.result()
 
+    def _save_flags(self, deals: Iterable[ScoredDeal]) -> None:
+        self.store.save_flags(self.run_id, (_record(flag) for deal in deals for flag in deal.findings))
+
     def _replace(self, judged: list[ScoredDeal]) -> None:
         """Put the clustered deals' second judgement (with linked deals) in place of the first."""
         again = {deal.key: deal for deal in judged}
@@ -167,6 +178,10 @@ def stored_cluster_id(cluster_id: str, run_id: str) -> str:
 
 def stable_cluster_id(stored_id: str) -> str:
     return stored_id.partition("@")[0]
+
+
+def _key(ref: DealRef) -> tuple[str, str]:
+    return (ref.connection, ref.id)
 
 
 def _record(flag: Flag) -> FlagRecord:

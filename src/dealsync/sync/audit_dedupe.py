@@ -1,10 +1,12 @@
 """The audit's dedupe step, beside the rules: in a child process on large stores, else in this one.
 
 Dedupe needs every deal before it can say anything and is the audit's longest step; the rules need its clusters
-only for the deals in them (their linked deals). So on a large store a child process reads the deals once for
-two things: the outlier statistics (handed back as soon as the read ends, on its stdout) and ``find_clusters``.
-This process judges every deal (without linked deals) meanwhile, then sends the rule context, and the child
-judges the clustered deals again with their linked deals. Two cores, one read of the deals each.
+only for the deals in them (their linked deals). So on a large store a child process reads the deals and runs
+``find_clusters`` while this process reads them for the outlier statistics and judges every deal without linked
+deals; the child sends the clusters (on its stdout) as soon as it has them, then both processes judge the
+clustered deals again with their linked deals (batches claimed from either end, see ``Claims``). Two cores,
+busy at the same time.
+In-process, one read of the deals feeds both ``find_clusters`` and the outlier statistics.
 
 The child is ``python -m dealsync.sync.audit_dedupe``, not ``multiprocessing``: it never re-imports the caller's
 main module (so ``run_audit`` works from any script), and the store URL, password included, travels on its
@@ -19,10 +21,10 @@ import pickle
 import subprocess
 import sys
 import tempfile
-from collections.abc import Collection, Iterable, Iterator
-from contextlib import contextmanager
+from collections.abc import Collection, Iterator
+from contextlib import contextmanager, suppress
 from pathlib import Path
-from typing import IO, Protocol, cast
+from typing import IO, Any, Protocol, cast
 
 from dealsync.canonical import Deal, DealRef
 from dealsync.errors import FatalError
@@ -30,7 +32,7 @@ from dealsync.quality.dedupe import DEFAULT_SETTINGS, Cluster, DedupeSettings, f
 from dealsync.quality.model import FxTable
 from dealsync.quality.rules import OutlierStats, RuleContext
 from dealsync.store import DedupeCluster, Store, open_store
-from dealsync.sync.audit_judge import Judge, judge_linked
+from dealsync.sync.audit_judge import Judge, judge_linked, linked_batches
 from dealsync.sync.audit_result import ScoredDeal
 from dealsync.sync.audit_stream import SideConsumer
 
@@ -47,7 +49,9 @@ class ClusterJob(Protocol):
 
     def judge_with(self, ctx: RuleContext) -> None: ...
 
-    def result(self) -> tuple[Clusters, list[ScoredDeal]]: ...
+    def clusters(self) -> Clusters: ...
+
+    def judged(self) -> list[ScoredDeal]: ...
 
     def close(self) -> None: ...
 
@@ -66,7 +70,7 @@ def start_clusters(
         side: SideConsumer[Deal, OutlierStats] = SideConsumer(lambda deals: OutlierStats.build(deals, fx))
         found = find_clusters(side.tap(store.iter_deals()), fx, settings=settings, not_duplicates=not_duplicates)
         return _InProcess(store, found, side.result())
-    return _Child((url, fx, list(not_duplicates), settings))
+    return _Child(store, fx, (url, fx, list(not_duplicates), settings))
 
 
 def shareable_url(store: Store) -> str | None:
@@ -111,10 +115,13 @@ class _InProcess:
     def judge_with(self, ctx: RuleContext) -> None:
         self._ctx = ctx
 
-    def result(self) -> tuple[Clusters, list[ScoredDeal]]:
+    def clusters(self) -> Clusters:
+        return self._clusters
+
+    def judged(self) -> list[ScoredDeal]:
         if self._ctx is None:
-            raise RuntimeError("judge_with(ctx) must come before result()")
-        return self._clusters, judge_linked(self._store, self._ctx, self._clusters, Judge())
+            raise RuntimeError("judge_with(ctx) must come before judged()")
+        return judge_linked(self._store, self._ctx, linked_batches(self._clusters), Judge())
 
     def close(self) -> None:
         pass
@@ -123,7 +130,8 @@ class _InProcess:
 class _Child:
     """The child process, its stdin (job, then rule context) and a private folder for its answer and errors."""
 
-    def __init__(self, job: tuple[object, ...]) -> None:
+    def __init__(self, store: Store, fx: FxTable, job: tuple[object, ...]) -> None:
+        self._store, self._fx = store, fx
         self._folder = tempfile.TemporaryDirectory(prefix="dealsync-audit-")
         self._out = Path(self._folder.name) / "result.pickle"
         self._err = (Path(self._folder.name) / "stderr.txt").open("w+b")
@@ -133,16 +141,28 @@ class _Child:
         self._stdin = cast(IO[bytes], self._proc.stdin)
         self._stdout = cast(IO[bytes], self._proc.stdout)
         self._stats: OutlierStats | None = None
+        self._clusters: Clusters | None = None
+        self._ctx: RuleContext | None = None
+        self._claims = Claims(Path(self._folder.name))
         self._send((*job, str(self._out)))
 
+    def _answer(self) -> Any:
+        try:
+            return pickle.load(self._stdout)  # noqa: S301 - our own child's stdout
+        except EOFError:
+            raise self._failure() from None
+
     def outlier_stats(self) -> OutlierStats:
-        """The statistics the child sends once it has read every deal (blocks until then)."""
+        """Computed here, reading the deals while the child reads them too (two reads in parallel beat waiting)."""
         if self._stats is None:
-            try:
-                self._stats = pickle.load(self._stdout)  # noqa: S301 - our child's stdout
-            except EOFError:
-                raise self._failure() from None
+            self._stats = OutlierStats.build(self._store.iter_deals(), self._fx)
         return self._stats
+
+    def clusters(self) -> Clusters:
+        """The clusters, sent as soon as ``find_clusters`` returns (blocks until then)."""
+        if self._clusters is None:
+            self._clusters = self._answer()
+        return self._clusters
 
     def _failure(self) -> FatalError:
         self._proc.wait()
@@ -150,27 +170,37 @@ class _Child:
         lines = self._err.read().decode(errors="replace").strip().splitlines() or ["no message"]
         return FatalError(f"the audit's dedupe process failed (exit {self._proc.returncode}): {lines[-1]}")
 
-    def _send(self, value: object) -> None:
-        try:
+    def _send(self, value: object, *, last: bool = False) -> None:
+        with suppress(BrokenPipeError):  # the child is gone: clusters() and judged() say why
             pickle.dump(value, self._stdin, protocol=pickle.HIGHEST_PROTOCOL)
             self._stdin.flush()
-        except BrokenPipeError:
-            pass  # the child is gone; result() says why
+        if last:
+            self._close_stdin()
+
+    def _close_stdin(self) -> None:
+        with suppress(BrokenPipeError):
+            self._stdin.close()
 
     def judge_with(self, ctx: RuleContext) -> None:
-        self._send(ctx)
-        self._stdin.close()
+        self._ctx = ctx
+        self._send(ctx, last=True)
 
-    def result(self) -> tuple[Clusters, list[ScoredDeal]]:
+    def judged(self) -> list[ScoredDeal]:
+        """The clustered deals judged with their linked deals: the child takes batches from the first, this
+        process (done with its own work) from the last, until they meet."""
+        if self._ctx is None:
+            raise RuntimeError("judge_with(ctx) must come before judged()")
+        batches = linked_batches(self.clusters())
+        here = judge_linked(self._store, self._ctx, batches, Judge(), claim=self._claims.take, backwards=True)
         if self._proc.wait() != 0:
             raise self._failure()
         with self._out.open("rb") as handle:
-            found: tuple[Clusters, list[ScoredDeal]] = pickle.load(handle)  # noqa: S301 - our child's, private folder
-        return found
+            there: list[ScoredDeal] = pickle.load(handle)  # noqa: S301 - our own child's, in a private folder
+        return there + here
 
     def close(self) -> None:
         if not self._stdin.closed:
-            self._stdin.close()
+            self._close_stdin()
         self._stdout.close()
         if self._proc.poll() is None:
             self._proc.kill()
@@ -180,30 +210,38 @@ class _Child:
 
 
 def _child_main() -> None:
-    """The child's whole job: its own connection to the store; one read of the deals feeding both the outlier
-    statistics (sent to the parent on stdout as soon as the read ends) and ``find_clusters``; then the clustered
-    deals judged with the context the parent sends; the answer pickled to the file the parent named."""
+    """The child's whole job: its own connection to the store; one read of the deals, ``find_clusters``, the
+    clusters sent to the parent on stdout; then the clustered deals judged with the context the parent sent,
+    pickled to the file it named."""
     stdin = sys.stdin.buffer
     answers = os.fdopen(os.dup(sys.stdout.fileno()), "wb")  # the pipe to the parent, for pickles only
     os.dup2(sys.stderr.fileno(), sys.stdout.fileno())  # anything else printed goes to the error log
     sys.stdout = sys.stderr
     url, fx, not_duplicates, settings, out = pickle.load(stdin)  # noqa: S301 - from our parent's pipe
-
-    def publish(deals: Iterable[Deal]) -> OutlierStats:
-        stats = OutlierStats.build(deals, fx)
-        pickle.dump(stats, answers, protocol=pickle.HIGHEST_PROTOCOL)
-        answers.flush()
-        return stats
-
     with paused_gc(), open_store(url) as store:
-        side: SideConsumer[Deal, OutlierStats] = SideConsumer(publish)
-        found = find_clusters(side.tap(store.iter_deals()), fx, settings=settings, not_duplicates=not_duplicates)
-        side.result()
+        found = find_clusters(store.iter_deals(), fx, settings=settings, not_duplicates=not_duplicates)
         clusters = [as_stored(c) for c in found]
+        pickle.dump(clusters, answers, protocol=pickle.HIGHEST_PROTOCOL)
+        answers.flush()
         ctx: RuleContext = pickle.load(stdin)  # noqa: S301 - from our parent's pipe
-        judged = judge_linked(store, ctx, clusters, Judge())
+        claims = Claims(Path(out).parent)
+        judged = judge_linked(store, ctx, linked_batches(clusters), Judge(), claim=claims.take)
     with open(out, "wb") as handle:
-        pickle.dump((clusters, judged), handle, protocol=pickle.HIGHEST_PROTOCOL)
+        pickle.dump(judged, handle, protocol=pickle.HIGHEST_PROTOCOL)
+
+
+class Claims:
+    """Batches two processes share, claimed by creating a file: the first to create ``claim-N`` does batch N."""
+
+    def __init__(self, folder: Path) -> None:
+        self._folder = folder
+
+    def take(self, index: int) -> bool:
+        try:
+            os.close(os.open(self._folder / f"claim-{index}", os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600))
+        except FileExistsError:
+            return False
+        return True
 
 
 @contextmanager

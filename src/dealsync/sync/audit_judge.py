@@ -6,7 +6,7 @@ in the dedupe child process on large stores.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import replace
 
 from dealsync.canonical import Deal, DealRef, Status
@@ -44,31 +44,58 @@ class Judge:
         return ScoredDeal(connection, deal_id, deal.name, owner, deal.stage, deal.status, health, reasons, findings)
 
 
-def judge_linked(store: Store, ctx: RuleContext, clusters: Sequence[DedupeCluster], judge: Judge) -> list[ScoredDeal]:
-    """Every live member of ``clusters`` judged again, with the other members of its cluster as linked deals."""
-    judged: list[ScoredDeal] = []
-    for group in _batches(clusters, LINKED_BATCH):
-        refs = [m for c in group for m in c.members]
-        deals = {ref: d for ref, d in store.get_deals(refs).items() if not d.deleted}
-        history = {ref: [point(e) for e in entries] for ref, entries in store.history_for(refs).items()}
-        linked = {m: [deals[o] for o in c.members if o != m and o in deals] for c in group for m in c.members}
-        batch_ctx = replace(ctx, history=history, linked=linked)
-        judged.extend(judge(deals[ref], batch_ctx) for ref in refs if ref in deals)
-    return judged
-
-
-def _batches(clusters: Sequence[DedupeCluster], size: int) -> Iterator[list[DedupeCluster]]:
-    """Whole clusters, about ``size`` members per batch."""
+def linked_batches(clusters: Sequence[DedupeCluster], size: int = LINKED_BATCH) -> list[list[DedupeCluster]]:
+    """Whole clusters in batches of about ``size`` members: the units two processes share (same order in both)."""
+    batches: list[list[DedupeCluster]] = []
     batch: list[DedupeCluster] = []
     members = 0
     for cluster in clusters:
         batch.append(cluster)
         members += len(cluster.members)
         if members >= size:
-            yield batch
+            batches.append(batch)
             batch, members = [], 0
     if batch:
-        yield batch
+        batches.append(batch)
+    return batches
+
+
+def judge_linked(
+    store: Store,
+    ctx: RuleContext,
+    batches: Sequence[Sequence[DedupeCluster]],
+    judge: Judge,
+    *,
+    claim: Callable[[int], bool] | None = None,
+    backwards: bool = False,
+) -> list[ScoredDeal]:
+    """Every live member of the clusters judged again, with the other members of its cluster as linked deals.
+
+    With ``claim``, two processes share the batches: each takes them from its end (``backwards`` from the last)
+    and stops at the first one ``claim(index)`` says the other already took.
+    """
+    judged: list[ScoredDeal] = []
+    order = range(len(batches) - 1, -1, -1) if backwards else range(len(batches))
+    for index in order:
+        if claim is not None and not claim(index):
+            break
+        judged.extend(_judge_batch(store, ctx, batches[index], judge))
+    return judged
+
+
+def _judge_batch(store: Store, ctx: RuleContext, group: Sequence[DedupeCluster], judge: Judge) -> list[ScoredDeal]:
+    refs = [m for c in group for m in c.members]
+    found = {key(ref): deal for ref, deal in store.get_deals(refs).items() if not deal.deleted}
+    history = {ref: [point(e) for e in entries] for ref, entries in store.history_for(refs).items()}
+    members = [[found.get(key(m)) for m in c.members] for c in group]
+    linked = {
+        deal.ref: [other for j, other in enumerate(deals) if j != i and other is not None]
+        for deals in members
+        for i, deal in enumerate(deals)
+        if deal is not None
+    }
+    batch_ctx = replace(ctx, history=history, linked=linked)
+    return [judge(deal, batch_ctx) for deals in members for deal in deals if deal is not None]
 
 
 def key(ref: DealRef) -> Key:

@@ -13,6 +13,7 @@ import pytest
 
 from dealsync.canonical import Deal, DealRef, Stage, Status
 from dealsync.config import Settings
+from dealsync.errors import FatalError
 from dealsync.store import RunKind, RunStatus, Store, open_store
 from dealsync.sync import audit as audit_module
 from dealsync.sync.audit import run_audit, stable_cluster_id
@@ -202,3 +203,40 @@ def test_hostile_crm_strings_stay_inert_in_the_html_report(store: Store) -> None
     assert hostile not in page
     assert "<img" not in page
     assert "&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;" in page
+
+
+def test_a_failing_dedupe_process_fails_the_run_with_its_message(
+    store: Store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    fake = tmp_path / "fake-python"
+    fake.write_text("#!/bin/sh\necho 'MemoryError: out of memory' >&2\nexit 3\n")
+    fake.chmod(0o755)
+    monkeypatch.setattr("sys.executable", str(fake))
+    with pytest.raises(FatalError, match=r"dedupe process failed \(exit 3\): MemoryError: out of memory"):
+        audited(store, parallel=True)
+    (run,) = store.list_runs(kind=RunKind.AUDIT)
+    assert run.status is RunStatus.FAILED
+
+
+def test_two_processes_share_the_linked_batches_without_overlap(store: Store, tmp_path: Path) -> None:
+    from dealsync.quality.rules import RuleContext
+    from dealsync.store import DedupeCluster
+    from dealsync.sync.audit_dedupe import Claims
+    from dealsync.sync.audit_judge import Judge, judge_linked, linked_batches
+    from dealsync.sync.audit_result import ScoredDeal
+
+    refs = [d.ref for d in store.iter_deals()]
+    clusters = [DedupeCluster(members=(a, b), confidence=0.9) for a, b in zip(refs[::2], refs[1::2], strict=False)]
+    batches = linked_batches(clusters, size=6)
+    assert len(batches) >= 5
+    assert [c for b in batches for c in b] == clusters
+    ctx = RuleContext(now=NOW)
+    claims = Claims(tmp_path)
+    forward: list[ScoredDeal] = []
+    for i in range(2):  # the child takes the first two, then the parent works from the other end
+        forward += judge_linked(store, ctx, batches[i : i + 1], Judge(), claim=lambda _, i=i: claims.take(i))
+    backward = judge_linked(store, ctx, batches, Judge(), claim=claims.take, backwards=True)
+    rest = judge_linked(store, ctx, batches, Judge(), claim=claims.take)
+    assert rest == []  # every batch was claimed once
+    keys = [d.key for d in forward + backward]
+    assert len(keys) == len(set(keys)) == 2 * len(clusters)
