@@ -2,7 +2,8 @@
 
     python benchmarks/bench_audit.py [--deals 100000 1000000] [--dir DIR] [--reports] [--profile]
 
-For each size, a store is filled once (kept in ``--dir`` and reused when it already holds that many deals):
+For each size, a store is filled once (kept in ``--dir`` and copied afresh for every run, so that no run sees
+an earlier run's flags):
 two connections (``sf-main`` Salesforce, ``hs-main`` HubSpot) with saved discovery (corporate currency, rates,
 stage probabilities), N deals upserted through ``Store.upsert_deals`` — realistic names (the emulator's word
 lists: ~50,000 accounts), five currencies, all statuses, ~8% of deals copied into the other CRM with drifted
@@ -22,6 +23,7 @@ import json
 import os
 import platform
 import random
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -47,10 +49,27 @@ SCHEMA_STAGES = {
 } | {"won": {"label": "Won", "probability": "1.0", "is_closed": True}, "lost": {"label": "Lost", "probability": "0"}}
 
 CHILD = """
-import json, resource, sys, time
+import json, os, resource, sys, threading, time
 from datetime import datetime
 from dealsync.config import Settings
 from dealsync.store import open_store
+
+def tree_rss_mb(pid):
+    try:
+        total = int(open(f"/proc/{pid}/statm").read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+        for task in os.listdir(f"/proc/{pid}/task"):
+            for child in open(f"/proc/{pid}/task/{task}/children").read().split():
+                total += tree_rss_mb(int(child)) * 2**20
+    except OSError:
+        return 0
+    return total / 2**20
+
+combined = [0.0]
+def sample():
+    while True:
+        combined[0] = max(combined[0], tree_rss_mb(os.getpid()))
+        time.sleep(0.2)
+threading.Thread(target=sample, daemon=True).start()
 url, now, mode, out = sys.argv[1], datetime.fromisoformat(sys.argv[2]), sys.argv[3], sys.argv[4]
 parallel = {"auto": None, "parallel": True, "inprocess": False}[sys.argv[5]]
 figures = {}
@@ -88,6 +107,7 @@ with open_store(url) as store:
                 figures[name + "_report_s"] = time.perf_counter() - start
 figures["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 figures["dedupe_child_peak_rss_mb"] = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+figures["combined_peak_rss_mb"] = combined[0]
 print(json.dumps(figures))
 """
 
@@ -230,9 +250,11 @@ def main() -> int:
         f"machine: {platform.machine()} {platform.system()}, {os.cpu_count()} cores, python {platform.python_version()}"
     )
     for count in args.deals:
-        path = args.dir / f"audit-{count}-{args.seed}.db"
-        if not path.exists():
-            fill(path, count, args.seed)
+        pristine = args.dir / f"deals-{count}-{args.seed}.db"
+        if not pristine.exists():
+            fill(pristine, count, args.seed)
+        path = args.dir / f"audit-{count}.db"  # each run starts from the same store: no earlier run's flags
+        shutil.copyfile(pristine, path)
         url = f"sqlite:///{path}"
         read = child(url, "read", args.dir / "report")
         mode = "profile" if args.profile else ("reports" if args.reports else "audit")
@@ -244,7 +266,8 @@ def main() -> int:
         print(f"  run_audit {audit['audit_s']:.1f} s: " + ", ".join(f"{k} {v:.1f} s" for k, v in steps.items()))
         print(
             f"  {audit['flags']:,} findings, {audit['clusters']:,} clusters; peak RSS {audit['peak_rss_mb']:.0f} MB"
-            f" (dedupe child process: {audit['dedupe_child_peak_rss_mb']:.0f} MB)"
+            f" (dedupe child process: {audit['dedupe_child_peak_rss_mb']:.0f} MB;"
+            f" both together, sampled: {audit['combined_peak_rss_mb']:.0f} MB)"
         )
         for name in ("json", "html"):
             if f"{name}_report_s" in audit:

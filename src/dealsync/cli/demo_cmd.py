@@ -76,7 +76,7 @@ def demo(
                 app.console.print(pipeline_table(store.iter_deals(), names))
                 app.console.print(summary_line(audit), highlight=False)
                 app.console.print(rules_table(audit))
-                app.console.print(duplicates_table(audit))
+                app.console.print(duplicates_table(audit, width=app.console.width, top=5))
                 app.console.print(f"Config: {config_path}\nStore:  {store_path}", highlight=False)
                 app.console.print(f"Audit report (HTML): {report_path}", highlight=False, markup=False, soft_wrap=True)
     if any(r.error for r in results):

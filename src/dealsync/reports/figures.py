@@ -23,20 +23,21 @@ class FunnelStep:
 
 def funnel(scored: Sequence[ScoredDeal]) -> list[FunnelStep]:
     """Deals per canonical stage, now and reached; unmapped deals are left out (they have no stage)."""
+    now: Counter[tuple[Stage | None, Status]] = Counter((d.stage, d.status) for d in scored)
     current: Counter[Stage] = Counter()
-    furthest: Counter[int] = Counter()
-    for deal in scored:
-        stage = Stage.POST_SALE if deal.status is Status.WON else deal.stage
-        if stage is None:
+    furthest: Counter[Stage] = Counter()
+    for (stage, status), count in now.items():
+        at = Stage.POST_SALE if status is Status.WON else stage
+        if at is None:
             continue
-        if deal.status is not Status.LOST:
-            current[stage] += 1
-        furthest[stage.order] += 1
-    steps: list[FunnelStep] = []
-    for stage in Stage:
-        reached = sum(n for order, n in furthest.items() if order >= stage.order)
-        steps.append(FunnelStep(stage, current[stage], reached))
-    return steps
+        if status is not Status.LOST:
+            current[at] += count
+        furthest[at] += count
+    stages = list(Stage)
+    return [
+        FunnelStep(stage, current[stage], sum(furthest[later] for later in stages[i:]))
+        for i, stage in enumerate(stages)
+    ]
 
 
 def conversion_rates(steps: Sequence[FunnelStep]) -> list[tuple[Stage, Stage, float | None]]:

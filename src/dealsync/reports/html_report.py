@@ -37,13 +37,14 @@ def render_html(result: AuditResult) -> str:
     css, js = _asset("report.css"), _asset("report.js")
     policy = f"default-src 'none'; style-src '{_sha256(css)}'; script-src '{_sha256(js)}'; img-src data:"
     title = f"dealsync audit {iso_utc(result.generated_at)}"
+    steps = figures.funnel(result.scored)
     body = "\n".join(
         (
             _header(result),
             _cards(result),
             '<div class="grid">',
-            _funnel(result),
-            _conversion(result),
+            _funnel(result, steps),
+            _conversion(result, steps),
             _health(result),
             _stale(result),
             "</div>",
@@ -92,8 +93,7 @@ def _cards(result: AuditResult) -> str:
     return f'<section class="cards">{inner}</section>'
 
 
-def _funnel(result: AuditResult) -> str:
-    steps = figures.funnel(result.scored)
+def _funnel(result: AuditResult, steps: list[figures.FunnelStep]) -> str:
     rows = [(s.stage.value, s.reached, f"{s.reached:,} reached · {s.current:,} now") for s in steps]
     unmapped = sum(1 for d in result.scored if d.stage is None and d.status is not Status.WON)
     note = f'<p class="muted">{unmapped:,} deals with an unmapped stage are not in the funnel.</p>' if unmapped else ""
@@ -104,8 +104,8 @@ def _funnel(result: AuditResult) -> str:
     )
 
 
-def _conversion(result: AuditResult) -> str:
-    derived = figures.conversion_rates(figures.funnel(result.scored))
+def _conversion(result: AuditResult, steps: list[figures.FunnelStep]) -> str:
+    derived = figures.conversion_rates(steps)
     rows = [(a.value, b.value, Cell(percent(r), sort=r, numeric=True)) for a, b, r in derived]
     parts = [
         '<section id="conversion"><h2>Conversion rates</h2>',
@@ -114,14 +114,14 @@ def _conversion(result: AuditResult) -> str:
     ]
     history = [c for c in figures.metric_conversion_rates(result.metrics) or [] if c.reached]
     if history:
-        steps = [
+        moved = [
             (c.source, c.target, Cell(c.reached, numeric=True), Cell(percent(c.rate), sort=c.rate, numeric=True))
             for c in history
         ]
         parts += [
             '<p class="muted">From stage history: of the decided deals that passed a stage, the share that moved '
             "on to the next.</p>",
-            table(("from", "to", "deals", "conversion"), steps, numeric=(2, 3)),
+            table(("from", "to", "deals", "conversion"), moved, numeric=(2, 3)),
         ]
     return "".join(parts) + "</section>"
 
@@ -155,7 +155,7 @@ def _rules(result: AuditResult) -> str:
 
 
 def _findings(result: AuditResult) -> str:
-    flags = by_severity(result.flags)[:MAX_FINDINGS]
+    flags = by_severity(result.flags, MAX_FINDINGS)
     deals = figures.names_of(result, {f.key for f in flags})
     rows = []
     for flag in flags:

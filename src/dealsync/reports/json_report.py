@@ -76,8 +76,11 @@ def flag_item(flag: Flag) -> dict[str, Any]:
     }
 
 
+_ENCODER = json.JSONEncoder(default=to_jsonable, ensure_ascii=False, separators=(", ", ": "))
+
+
 def _dump(value: Any) -> str:
-    return json.dumps(value, default=to_jsonable, ensure_ascii=False, separators=(", ", ": "))
+    return _ENCODER.encode(value)
 
 
 def _array(items: Iterable[dict[str, Any]]) -> Iterator[str]:

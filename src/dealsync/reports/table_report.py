@@ -28,7 +28,7 @@ def print_tables(result: AuditResult, console: Console) -> None:
     tables = (
         rules_table(result),
         top_findings_table(result, width=console.width),
-        duplicates_table(result),
+        duplicates_table(result, width=console.width),
         metrics_table(result),
     )
     for table in tables:
@@ -57,7 +57,7 @@ def rules_table(result: AuditResult) -> Table:
 
 def top_findings_table(result: AuditResult, *, width: int = 160) -> Table:
     """The most severe findings; the deal's name only when the terminal is wide enough to show it."""
-    flags = by_severity(result.flags)[:TOP_FINDINGS]
+    flags = by_severity(result.flags, TOP_FINDINGS)
     deals = figures.names_of(result, {f.key for f in flags})
     with_names = width >= WIDE
     table = Table(title=f"Top findings ({len(flags)} of {len(result.flags):,}, most severe first)")
@@ -79,20 +79,27 @@ def top_findings_table(result: AuditResult, *, width: int = 160) -> Table:
     return table
 
 
-def duplicates_table(result: AuditResult) -> Table:
-    clusters = sorted(result.clusters, key=lambda c: (-c.confidence, c.id))[:TOP_CLUSTERS]
+def duplicates_table(result: AuditResult, *, width: int = 160, top: int = TOP_CLUSTERS) -> Table:
+    """The most confident clusters; their reasons only when the terminal is wide enough to show them."""
+    clusters = sorted(result.clusters, key=lambda c: (-c.confidence, c.id))[:top]
+    wide = width >= WIDE
     table = Table(title=f"Duplicates ({len(clusters)} of {len(result.clusters):,} clusters)")
-    for column in ("confidence", "members", "golden record", "reasons"):
-        table.add_column(column, overflow="fold", justify="right" if column == "confidence" else "left")
+    table.add_column("confidence", justify="right", no_wrap=True)
+    table.add_column("members", no_wrap=True)
+    table.add_column("golden record", overflow="fold")
+    if wide:
+        table.add_column("reasons", overflow="fold")
     for cluster in clusters:
         golden = cluster.golden
         money = f"{golden.get('amount') or ''} {golden.get('currency') or ''}".strip()
-        table.add_row(
-            f"{cluster.confidence:.2f}",
+        cells = [
+            Text(f"{cluster.confidence:.2f}"),
             Text("\n".join(str(m) for m in cluster.members)),
             Text(" · ".join(str(v) for v in (golden.get("name"), money, golden.get("close_date")) if v)),
-            Text("; ".join(cluster.reasons)),
-        )
+        ]
+        if wide:
+            cells.append(Text("; ".join(cluster.reasons)))
+        table.add_row(*cells)
     return table
 
 

@@ -16,8 +16,8 @@ Steps (each timed in ``result.timings``, in seconds):
    deals) and the metrics, without linked deals.
 5. ``dedupe_wait``: waiting for the clusters.
 6. ``linked``: the clustered deals judged again with their linked deals (the other members of their cluster),
-   which the rules comparing linked deals and the health score need: by the child, while this process saves
-   the findings of the other deals, or here.
+   which the rules comparing linked deals and the health score need: by the child while this process saves the
+   findings of the other deals, then by both (batches taken from either end), or all here.
 7. ``save``: flags and clusters stored with the run, so ``dealsync runs show`` finds them later.
 
 Memory stays flat in the number of deals except for what the report needs: one compact ``ScoredDeal`` per live
@@ -111,7 +111,7 @@ class _Audit:
                 judged = job.judged()
         self._replace(judged)
         with step("save"):
-            self._save_flags(judged)
+            self._save_flags(deal for deal in self.scored if deal.key in clustered)
             self.store.save_clusters(
                 self.run_id, (replace(c, id=stored_cluster_id(c.id, self.run_id)) for c in clusters)
             )

@@ -21,7 +21,7 @@ import pickle
 import subprocess
 import sys
 import tempfile
-from collections.abc import Collection, Iterator
+from collections.abc import Collection, Iterable, Iterator
 from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import IO, Any, Protocol, cast
@@ -83,30 +83,36 @@ def shareable_url(store: Store) -> str | None:
     return url.render_as_string(hide_password=False)
 
 
-def as_stored(cluster: Cluster) -> DedupeCluster:
-    """A dedupe cluster as the store and the reports keep it (golden values as JSON text)."""
-    return DedupeCluster(
-        id=cluster.id,
-        members=tuple(cluster.members),
-        confidence=float(cluster.confidence),
-        golden={str(k): _jsonable(v) for k, v in cluster.golden.items()},
-        reasons=tuple(cluster.reasons),
-    )
+def as_stored(found: Iterable[Cluster]) -> Clusters:
+    """Dedupe clusters as the store and the reports keep them: golden values as JSON text, and the many
+    repeated strings (reasons such as "same close date", currencies, stages) shared, not copied per cluster."""
+    shared: dict[str, str] = {}
 
+    def share(value: object) -> object:
+        if isinstance(value, dict):
+            return {share(k): share(v) for k, v in value.items()}
+        if isinstance(value, list | tuple):
+            return [share(v) for v in value]
+        if value is None or isinstance(value, int | float | bool):  # bool is an int: never pooled with 1
+            return value
+        text = value if isinstance(value, str) else value.isoformat() if hasattr(value, "isoformat") else str(value)
+        return shared.setdefault(text, text)
 
-def _jsonable(value: object) -> object:
-    if isinstance(value, dict):
-        return {str(k): _jsonable(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_jsonable(v) for v in value]
-    if value is None or isinstance(value, str | int | float | bool):
-        return value
-    return value.isoformat() if hasattr(value, "isoformat") else str(value)
+    return [
+        DedupeCluster(
+            id=cluster.id,
+            members=tuple(cluster.members),
+            confidence=float(cluster.confidence),
+            golden={str(share(k)): share(v) for k, v in cluster.golden.items()},
+            reasons=tuple(str(share(r)) for r in cluster.reasons),
+        )
+        for cluster in found
+    ]
 
 
 class _InProcess:
     def __init__(self, store: Store, found: list[Cluster], stats: OutlierStats) -> None:
-        self._store, self._clusters, self._stats = store, [as_stored(c) for c in found], stats
+        self._store, self._clusters, self._stats = store, as_stored(found), stats
         self._ctx: RuleContext | None = None
 
     def outlier_stats(self) -> OutlierStats:
@@ -220,7 +226,7 @@ def _child_main() -> None:
     url, fx, not_duplicates, settings, out = pickle.load(stdin)  # noqa: S301 - from our parent's pipe
     with paused_gc(), open_store(url) as store:
         found = find_clusters(store.iter_deals(), fx, settings=settings, not_duplicates=not_duplicates)
-        clusters = [as_stored(c) for c in found]
+        clusters = as_stored(found)
         pickle.dump(clusters, answers, protocol=pickle.HIGHEST_PROTOCOL)
         answers.flush()
         ctx: RuleContext = pickle.load(stdin)  # noqa: S301 - from our parent's pipe

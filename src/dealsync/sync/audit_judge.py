@@ -21,7 +21,8 @@ LINKED_BATCH = 2000  # members of clusters judged together (their deals and hist
 
 
 class Judge:
-    """Turns deals into ``ScoredDeal``s, sharing repeated strings (connections, owners, rules) between them."""
+    """Turns deals into ``ScoredDeal``s, sharing repeated strings between them: connections, owners, rule ids,
+    and the details and health reasons, which repeat a lot (100,000 deals: ~140,000 reasons, ~2,000 distinct)."""
 
     def __init__(self) -> None:
         self._seen: dict[str, str] = {}
@@ -33,13 +34,14 @@ class Judge:
         share = self.share
         connection, deal_id = share(deal.ref.connection), deal.ref.id
         findings = tuple(
-            Flag(connection, deal_id, share(f.rule), share(f.severity.value), f.detail) for f in evaluate(deal, ctx)
+            Flag(connection, deal_id, share(f.rule), share(f.severity.value), share(f.detail))
+            for f in evaluate(deal, ctx)
         )
         health: int | None = None
         reasons: tuple[str, ...] = ()
         if deal.status is Status.OPEN:
             scored = score(deal, ctx)
-            health, reasons = scored.score, tuple(scored.reasons)
+            health, reasons = scored.score, tuple(share(r) for r in scored.reasons)
         owner = None if deal.owner is None else share(deal.owner)
         return ScoredDeal(connection, deal_id, deal.name, owner, deal.stage, deal.status, health, reasons, findings)
 

@@ -6,6 +6,7 @@ Kept small on purpose: an audit of a million deals holds one :class:`ScoredDeal`
 
 from __future__ import annotations
 
+import heapq
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -97,6 +98,13 @@ class AuditResult:
         }
 
 
-def by_severity(flags: Sequence[Flag]) -> list[Flag]:
-    """Findings, most severe first, then by rule and deal: the order reports list them in."""
-    return sorted(flags, key=lambda f: (SEVERITY_ORDER.get(f.severity, 9), f.rule, f.connection, f.id))
+def _order(flag: Flag) -> tuple[int, str, str, str]:
+    return (SEVERITY_ORDER.get(flag.severity, 9), flag.rule, flag.connection, flag.id)
+
+
+def by_severity(flags: Sequence[Flag], first: int | None = None) -> list[Flag]:
+    """Findings, most severe first, then by rule and deal: the order reports list them in (only the ``first``
+    ones when given, without sorting them all)."""
+    if first is not None and first < len(flags):
+        return heapq.nsmallest(first, flags, key=_order)
+    return sorted(flags, key=_order)
