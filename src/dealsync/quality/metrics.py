@@ -70,6 +70,14 @@ class MoneyTotal:
         else:
             self.converted += value.converted
 
+    def merge(self, other: MoneyTotal) -> None:
+        self.deals += other.deals
+        for code, amount in other.by_currency.items():
+            self.by_currency[code] = self.by_currency.get(code, Decimal(0)) + amount
+        self.converted += other.converted
+        self.unconverted += other.unconverted
+        self.without_amount += other.without_amount
+
     def to_json(self) -> dict[str, Any]:
         return {
             "deals": self.deals,
@@ -96,6 +104,23 @@ class _Block:
     cycle_deals: int = 0
     stage_days: dict[str, float] = field(default_factory=dict)
     stage_stays: Counter[str] = field(default_factory=Counter)
+
+    def merge(self, other: _Block) -> None:
+        for key, total in other.status.items():
+            self.status.setdefault(key, MoneyTotal()).merge(total)
+        for key, total in other.stages.items():
+            self.stages.setdefault(key, MoneyTotal()).merge(total)
+        self.weighted.merge(other.weighted)
+        self.qualified += other.qualified
+        self.qualified_open += other.qualified_open
+        self.qualified_by_month.update(other.qualified_by_month)
+        self.passed = [a + b for a, b in zip(self.passed, other.passed, strict=True)]
+        self.advanced = [a + b for a, b in zip(self.advanced, other.advanced, strict=True)]
+        self.cycle_days += other.cycle_days
+        self.cycle_deals += other.cycle_deals
+        for stage, days in other.stage_days.items():
+            self.stage_days[stage] = self.stage_days.get(stage, 0.0) + days
+        self.stage_stays.update(other.stage_stays)
 
 
 @dataclass(frozen=True, slots=True)
@@ -141,6 +166,13 @@ class MetricsAccumulator:
             block = self.by_connection[deal.ref.connection] = _Block()
         _add_to(self.unified, facts)
         _add_to(block, facts)
+
+    def merge(self, other: MetricsAccumulator) -> None:
+        """Add what ``other`` accumulated over other deals, e.g. another slice of the store. Merging slices in one
+        fixed order gives the same figures whoever accumulated each slice."""
+        self.unified.merge(other.unified)
+        for name, block in other.by_connection.items():
+            self.by_connection.setdefault(name, _Block()).merge(block)
 
     def _probability(self, deal: Deal) -> Decimal | None:
         """The deal's own probability, else its CRM stage's, else its canonical stage's usual one."""

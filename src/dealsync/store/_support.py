@@ -11,10 +11,12 @@ from enum import Enum
 from itertools import islice
 from typing import Any, TypeVar
 
+from sqlalchemy import ColumnElement, tuple_
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError
 
 from dealsync.canonical import DealRef
+from dealsync.store.values import KeyRange
 
 T = TypeVar("T")
 
@@ -84,3 +86,16 @@ def _json_default(value: object) -> Any:
 def json_dumps(value: Any) -> str:
     """The store's JSON encoder: compact, Decimals and dates as strings, anything else unknown refused."""
     return json.dumps(value, default=_json_default, separators=(",", ":"), ensure_ascii=False)
+
+
+def in_key_range(
+    connection: ColumnElement[str], external_id: ColumnElement[str], keys: KeyRange
+) -> list[ColumnElement[bool]]:
+    """The conditions keeping rows whose ``(connection, external_id)`` lies in ``keys`` ."""
+    key = tuple_(connection, external_id)
+    conditions: list[ColumnElement[bool]] = []
+    if keys.start is not None:
+        conditions.append(key >= tuple_(*keys.start))
+    if keys.stop is not None:
+        conditions.append(key < tuple_(*keys.stop))
+    return conditions

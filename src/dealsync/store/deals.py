@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from datetime import datetime
+from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import ColumnElement, and_, bindparam, func, insert, select, true, update
@@ -13,11 +14,11 @@ from sqlalchemy.sql.elements import BindParameter
 
 from dealsync.canonical import Deal, DealRef
 from dealsync.store import convert
-from dealsync.store._support import IN_CHUNK, chunked, ids_by_connection
+from dealsync.store._support import IN_CHUNK, chunked, ids_by_connection, in_key_range
 from dealsync.store.connections import ensure_connections
 from dealsync.store.tables import deal_history, deals
 from dealsync.store.upsert import upsert
-from dealsync.store.values import UpsertCounts
+from dealsync.store.values import KeyRange, UpsertCounts
 
 UPSERT_BATCH = 1000
 _KEYS = ("connection", "external_id")
@@ -136,28 +137,76 @@ def _live_filter(connection: str | None, include_deleted: bool) -> ColumnElement
     return and_(true(), *conditions)
 
 
+_KEY_ORDER = (deals.c.connection, deals.c.external_id)
+_WITH_RAW = convert.read_columns(deals, convert.DEAL_READ)
+_WITHOUT_RAW = _WITH_RAW[:-1]
+
+
 def iter_deals(
-    conn: Connection, *, connection: str | None = None, include_deleted: bool = False, batch: int = 5000
+    conn: Connection,
+    *,
+    connection: str | None = None,
+    include_deleted: bool = False,
+    batch: int = 5000,
+    with_raw: bool = True,
+    keys: KeyRange | None = None,
 ) -> Iterator[Deal]:
-    """Every deal (live only by default), ordered by (connection, id), fetched ``batch`` rows at a time."""
+    """Every deal (live only by default), ordered by (connection, id), fetched ``batch`` rows at a time.
+
+    ``with_raw=False`` leaves the CRM's raw payload out (``Deal.raw`` is empty): a whole-store pass that only
+    judges the canonical fields (the audit) need not read and decode it. ``keys``: only that slice of the store.
+    """
+    in_range = () if keys is None else in_key_range(deals.c.connection, deals.c.external_id, keys)
     query = (
-        select(deals)
-        .where(_live_filter(connection, include_deleted))
-        .order_by(deals.c.connection, deals.c.external_id)
+        select(*(_WITH_RAW if with_raw else _WITHOUT_RAW))
+        .where(_live_filter(connection, include_deleted), *in_range)
+        .order_by(*_KEY_ORDER)
         .execution_options(yield_per=batch)
     )
-    for row in conn.execute(query).mappings():
-        yield convert.row_to_deal(row)
+    for row in conn.execute(query):
+        yield convert.deal_from_row(row)
 
 
-def get_deals(conn: Connection, refs: Iterable[DealRef]) -> dict[DealRef, Deal]:
+def key_ranges(conn: Connection, size: int) -> list[KeyRange]:
+    """The whole store (deleted deals included) cut into consecutive slices of ``size`` deals, in key order.
+
+    The database numbers the keys in its own order and returns every ``size``-th: the slices' bounds.
+    """
+    numbered = select(
+        deals.c.connection, deals.c.external_id, func.row_number().over(order_by=_KEY_ORDER).label("n")
+    ).subquery()
+    query = (
+        select(numbered.c.connection, numbered.c.external_id)
+        .where((numbered.c.n - 1) % size == 0, numbered.c.n > 1)
+        .order_by(numbered.c.n)
+    )
+    starts: list[tuple[str, str] | None] = [None, *((c, i) for c, i in conn.execute(query))]
+    return [KeyRange(start, stop) for start, stop in zip(starts, [*starts[1:], None], strict=True)]
+
+
+def iter_amounts(conn: Connection) -> Iterator[tuple[str, str | None, Decimal | None, str | None]]:
+    """``(connection, pipeline, amount, currency)`` of every live deal: what amount statistics need, read without
+    building whole deals (a million rows in about a second)."""
+    query = (
+        select(*convert.read_columns(deals, ("connection", "pipeline", "amount", "currency")))
+        .where(_live_filter(None, include_deleted=False))
+        .execution_options(yield_per=10_000)
+    )
+    decimal = convert.decimal
+    for connection, pipeline, amount, currency in conn.execute(query):
+        yield connection, pipeline, decimal(amount), currency
+
+
+def get_deals(conn: Connection, refs: Iterable[DealRef], *, with_raw: bool = True) -> dict[DealRef, Deal]:
     """The stored deals among ``refs`` (deleted ones included, with ``deleted=True``)."""
     found: dict[DealRef, Deal] = {}
     for connection, ids in ids_by_connection(refs).items():
         for chunk in chunked(ids, IN_CHUNK):
-            query = select(deals).where(deals.c.connection == connection, deals.c.external_id.in_(chunk))
-            for row in conn.execute(query).mappings():
-                deal = convert.row_to_deal(row)
+            query = select(*(_WITH_RAW if with_raw else _WITHOUT_RAW)).where(
+                deals.c.connection == connection, deals.c.external_id.in_(chunk)
+            )
+            for row in conn.execute(query):
+                deal = convert.deal_from_row(row)
                 found[deal.ref] = deal
     return found
 

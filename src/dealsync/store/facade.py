@@ -18,6 +18,7 @@ from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from datetime import datetime, timedelta
+from decimal import Decimal
 from typing import Any, Concatenate, ParamSpec, TypeVar
 
 from sqlalchemy import Engine
@@ -36,6 +37,7 @@ from dealsync.store.values import (
     HistoryEntry,
     JournalEntry,
     JournalState,
+    KeyRange,
     LockInfo,
     NotDuplicate,
     PlannedWrite,
@@ -72,15 +74,34 @@ class Operations(ABC):
         return self._write(deals.mark_deleted, connection, ids, at=at or utcnow())
 
     def iter_deals(
-        self, connection: str | None = None, *, include_deleted: bool = False, batch: int = 5000
+        self,
+        connection: str | None = None,
+        *,
+        include_deleted: bool = False,
+        batch: int = 5000,
+        with_raw: bool = True,
+        keys: KeyRange | None = None,
     ) -> Iterator[Deal]:
-        return self._stream(deals.iter_deals, connection=connection, include_deleted=include_deleted, batch=batch)
+        return self._stream(
+            deals.iter_deals,
+            connection=connection,
+            include_deleted=include_deleted,
+            batch=batch,
+            with_raw=with_raw,
+            keys=keys,
+        )
+
+    def key_ranges(self, size: int) -> list[KeyRange]:
+        return self._read(deals.key_ranges, size)
+
+    def iter_amounts(self) -> Iterator[tuple[str, str | None, Decimal | None, str | None]]:
+        return self._stream(deals.iter_amounts)
 
     def get_deal(self, ref: DealRef) -> Deal | None:
         return self._read(deals.get_deal, ref)
 
-    def get_deals(self, refs: Iterable[DealRef]) -> dict[DealRef, Deal]:
-        return self._read(deals.get_deals, refs)
+    def get_deals(self, refs: Iterable[DealRef], *, with_raw: bool = True) -> dict[DealRef, Deal]:
+        return self._read(deals.get_deals, refs, with_raw=with_raw)
 
     def count_deals(self, connection: str | None = None, *, include_deleted: bool = False) -> int:
         return self._read(deals.count_deals, connection=connection, include_deleted=include_deleted)
@@ -92,8 +113,8 @@ class Operations(ABC):
     def history_for(self, refs: Iterable[DealRef]) -> dict[DealRef, list[HistoryEntry]]:
         return self._read(history.history_for, refs)
 
-    def iter_history(self, connection: str | None = None) -> Iterator[HistoryEntry]:
-        return self._stream(history.iter_history, connection=connection)
+    def iter_history(self, connection: str | None = None, *, keys: KeyRange | None = None) -> Iterator[HistoryEntry]:
+        return self._stream(history.iter_history, connection=connection, keys=keys)
 
     def last_open_stage(self, ref: DealRef) -> Stage | None:
         return self._read(history.last_open_stage, ref)

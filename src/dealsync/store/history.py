@@ -10,10 +10,11 @@ from sqlalchemy.engine import Connection
 
 from dealsync.canonical import DealRef, Stage, Status
 from dealsync.store import convert
-from dealsync.store._support import IN_CHUNK, chunked, ids_by_connection
+from dealsync.store._support import IN_CHUNK, chunked, ids_by_connection, in_key_range
 from dealsync.store.tables import deal_history
-from dealsync.store.values import HistoryEntry
+from dealsync.store.values import HistoryEntry, KeyRange
 
+_COLUMNS = convert.read_columns(deal_history, convert.HISTORY_READ)
 _ORDER = (deal_history.c.connection, deal_history.c.external_id, deal_history.c.changed_at, deal_history.c.id)
 
 
@@ -23,23 +24,27 @@ def history_for(conn: Connection, refs: Iterable[DealRef]) -> dict[DealRef, list
     for connection, ids in ids_by_connection(refs).items():
         for chunk in chunked(ids, IN_CHUNK):
             query = (
-                select(deal_history)
+                select(*_COLUMNS)
                 .where(deal_history.c.connection == connection, deal_history.c.external_id.in_(chunk))
                 .order_by(*_ORDER)
             )
-            for row in conn.execute(query).mappings():
-                entry = convert.row_to_history(row)
+            for row in conn.execute(query):
+                entry = convert.history_from_row(row)
                 result[entry.ref].append(entry)
     return dict(result)
 
 
-def iter_history(conn: Connection, *, connection: str | None = None, batch: int = 5000) -> Iterator[HistoryEntry]:
-    """All history, by deal then time: one pass for an audit over every deal."""
-    query = select(deal_history).order_by(*_ORDER).execution_options(yield_per=batch)
+def iter_history(
+    conn: Connection, *, connection: str | None = None, batch: int = 5000, keys: KeyRange | None = None
+) -> Iterator[HistoryEntry]:
+    """All history (or that of the deals in ``keys``), by deal then time: one pass for an audit."""
+    query = select(*_COLUMNS).order_by(*_ORDER).execution_options(yield_per=batch)
     if connection is not None:
         query = query.where(deal_history.c.connection == connection)
-    for row in conn.execute(query).mappings():
-        yield convert.row_to_history(row)
+    if keys is not None:
+        query = query.where(*in_key_range(deal_history.c.connection, deal_history.c.external_id, keys))
+    for row in conn.execute(query):
+        yield convert.history_from_row(row)
 
 
 def last_open_stages(conn: Connection, refs: Iterable[DealRef]) -> dict[DealRef, Stage]:

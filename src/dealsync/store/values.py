@@ -83,6 +83,17 @@ class HistoryEntry:
 
 
 @dataclass(frozen=True, slots=True)
+class KeyRange:
+    """The deals from ``start`` (inclusive) to ``stop`` (exclusive) in the database's own order of
+    ``(connection, id)``; None is an open end. ``Store.key_ranges`` cuts the whole store into such slices, which
+    two processes can then share; keys are only ever compared by the database, never in Python (whose string
+    order may differ from the database's collation)."""
+
+    start: tuple[str, str] | None = None
+    stop: tuple[str, str] | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class ConnectionInfo:
     name: str
     type: str | None

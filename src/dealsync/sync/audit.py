@@ -39,15 +39,13 @@ from dealsync.logging import get_logger
 from dealsync.quality.metrics import MetricsAccumulator
 from dealsync.quality.rules import RuleContext
 from dealsync.store import FlagRecord, RunKind, RunStatus, Store
-from dealsync.store._support import chunked
 from dealsync.sync.audit_dedupe import PARALLEL_FROM, paused_gc, start_clusters
 from dealsync.sync.audit_inputs import FxPlan, build_fx, not_duplicate_pairs, stage_probabilities
 from dealsync.sync.audit_judge import Judge
 from dealsync.sync.audit_result import AuditResult, Flag, ScoredDeal
-from dealsync.sync.audit_stream import deals_with_history
+from dealsync.sync.audit_slices import SLICE, PassPlan, assemble, judge_slices
 
 log = get_logger("dealsync.audit")
-BATCH = 2000  # deals per rules batch: one batch's history is in memory at a time
 
 
 def run_audit(store: Store, settings: Settings, *, now: datetime, parallel: bool | None = None) -> AuditResult:
@@ -92,26 +90,29 @@ class _Audit:
         step = self.steps
         with step("inputs"):
             fx, ctx, pairs = self._inputs()
+            slices = self.store.key_ranges(SLICE)
             if parallel is None:
                 parallel = self.store.count_deals() >= PARALLEL_FROM
         with step("dedupe"):
             job = start_clusters(self.store, fx.table, pairs, parallel=parallel)
         with closing(job):
             with step("outlier_stats"):
-                ctx = replace(ctx, outlier_stats=job.outlier_stats())
-                job.judge_with(ctx)
+                plan = PassPlan(replace(ctx, outlier_stats=job.outlier_stats()), slices)
+                job.share(plan)
             with step("rules"):
-                metrics = self._judge_all(ctx)
+                mine = judge_slices(self.store, plan, self.judge, claim=job.claim_slice)
             with step("dedupe_wait"):
                 clusters = job.clusters()
             clustered = {_key(m) for c in clusters for m in c.members}
-            with step("save"):  # the deals outside clusters are final: saved while the child judges the others
-                self._save_flags(deal for deal in self.scored if deal.key not in clustered)
+            with step("save"):  # final unless clustered: saved while the child judges its last slices and links
+                self._save_flags(deal for r in mine for deal in r.scored if deal.key not in clustered)
             with step("linked"):
-                judged = job.judged()
-        self._replace(judged)
+                theirs, judged = job.judged()
+        scored, metrics = assemble([*mine, *theirs], len(slices))
+        self.scored = self._replaced(scored, judged)
         with step("save"):
-            self._save_flags(deal for deal in self.scored if deal.key in clustered)
+            self._save_flags(deal for r in theirs for deal in r.scored if deal.key not in clustered)
+            self._save_flags(deal for deal in judged)
             self.store.save_clusters(
                 self.run_id, (replace(c, id=stored_cluster_id(c.id, self.run_id)) for c in clusters)
             )
@@ -123,7 +124,7 @@ class _Audit:
             scored=self.scored,
             clusters=clusters,
             flags=flags,
-            metrics=metrics,
+            metrics=self._metrics(metrics, plan.ctx),
             fx=fx,
             connections=tuple(sorted(c.name for c in self.store.list_connections())),
             timings=dict(self.steps.seconds),
@@ -143,31 +144,25 @@ class _Audit:
         )
         return fx, ctx, not_duplicate_pairs(self.store.not_duplicates())
 
-    def _judge_all(self, ctx: RuleContext) -> dict[str, Any]:
-        """Every live deal once, in store order, without linked deals; the metrics on the way."""
-        metrics = MetricsAccumulator(
-            ctx.fx,
-            now=self.now,
-            revenue_target=self.settings.quality.revenue_target,
-            stage_probabilities=ctx.stage_probabilities,
-        )
-        judge, scored = self.judge, self.scored
-        for batch in chunked(deals_with_history(self.store), BATCH):
-            batch_ctx = replace(ctx, history={deal.ref: points for deal, points in batch if points})
-            for deal, points in batch:
-                scored.append(judge(deal, batch_ctx))
-                metrics.add(deal, points)
+    def _metrics(self, metrics: MetricsAccumulator | None, ctx: RuleContext) -> dict[str, Any]:
+        """The merged slices' metrics; those of no deal at all for an empty store."""
+        if metrics is None:
+            metrics = MetricsAccumulator(
+                ctx.fx,
+                now=self.now,
+                revenue_target=self.settings.quality.revenue_target,
+                stage_probabilities=ctx.stage_probabilities,
+            )
         return metrics.result()
 
     def _save_flags(self, deals: Iterable[ScoredDeal]) -> None:
         self.store.save_flags(self.run_id, (_record(flag) for deal in deals for flag in deal.findings))
 
-    def _replace(self, judged: list[ScoredDeal]) -> None:
-        """Put the clustered deals' second judgement (with linked deals) in place of the first."""
+    @staticmethod
+    def _replaced(scored: list[ScoredDeal], judged: list[ScoredDeal]) -> list[ScoredDeal]:
+        """The clustered deals' second judgement (with linked deals) in place of the first."""
         again = {deal.key: deal for deal in judged}
-        for i, deal in enumerate(self.scored):
-            if deal.key in again:
-                self.scored[i] = again[deal.key]
+        return [again.get(deal.key, deal) for deal in scored]
 
 
 def stored_cluster_id(cluster_id: str, run_id: str) -> str:

@@ -1,11 +1,11 @@
 """The audit's dedupe step, beside the rules: in a child process on large stores, else in this one.
 
-Dedupe needs every deal before it can say anything and is the audit's longest step; the rules need its clusters
-only for the deals in them (their linked deals). So on a large store a child process reads the deals and runs
-``find_clusters`` while this process reads them for the outlier statistics and judges every deal without linked
-deals; the child sends the clusters (on its stdout) as soon as it has them, then both processes judge the
-clustered deals again with their linked deals (batches claimed from either end, see ``Claims``). Two cores,
-busy at the same time.
+Dedupe needs every deal before it can say anything; the rules need its clusters only for the deals in them
+(their linked deals). So on a large store a child process reads the deals and runs ``find_clusters`` while this
+process computes the outlier statistics and judges the store's slices without linked deals (``audit_slices``).
+The child sends the clusters (on its stdout) as soon as it has them, then takes slices from the last while this
+process takes them from the first, until they meet; then both judge the clustered deals again with their linked
+deals, in batches claimed the same way (``Claims``). Two cores, busy until the end.
 In-process, one read of the deals feeds both ``find_clusters`` and the outlier statistics.
 
 The child is ``python -m dealsync.sync.audit_dedupe``, not ``multiprocessing``: it never re-imports the caller's
@@ -22,6 +22,7 @@ import subprocess
 import sys
 import tempfile
 from collections.abc import Collection, Iterable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import IO, Any, Protocol, cast
@@ -30,10 +31,11 @@ from dealsync.canonical import Deal, DealRef
 from dealsync.errors import FatalError
 from dealsync.quality.dedupe import DEFAULT_SETTINGS, Cluster, DedupeSettings, find_clusters
 from dealsync.quality.model import FxTable
-from dealsync.quality.rules import OutlierStats, RuleContext
+from dealsync.quality.rules import OutlierStats
 from dealsync.store import DedupeCluster, Store, open_store
 from dealsync.sync.audit_judge import Judge, judge_linked, linked_batches
 from dealsync.sync.audit_result import ScoredDeal
+from dealsync.sync.audit_slices import PassPlan, SliceResult, judge_slices
 from dealsync.sync.audit_stream import SideConsumer
 
 PARALLEL_FROM = 50_000  # live deals from which a child process pays for its start (~1 s)
@@ -42,16 +44,19 @@ Clusters = list[DedupeCluster]
 
 
 class ClusterJob(Protocol):
-    """Dedupe under way: take its outlier statistics, give it the rule context, then collect the clusters and
-    the clustered deals judged with their linked deals."""
+    """Dedupe under way: take its outlier statistics, share the slices (``share`` the plan, then ``claim_slice``
+    each one before judging it), then collect the clusters, and the slices and clustered deals the other side
+    judged."""
 
     def outlier_stats(self) -> OutlierStats: ...
 
-    def judge_with(self, ctx: RuleContext) -> None: ...
+    def share(self, plan: PassPlan) -> None: ...
+
+    def claim_slice(self, index: int) -> bool: ...
 
     def clusters(self) -> Clusters: ...
 
-    def judged(self) -> list[ScoredDeal]: ...
+    def judged(self) -> tuple[list[SliceResult], list[ScoredDeal]]: ...
 
     def close(self) -> None: ...
 
@@ -68,7 +73,9 @@ def start_clusters(
     url = shareable_url(store) if parallel else None
     if url is None:
         side: SideConsumer[Deal, OutlierStats] = SideConsumer(lambda deals: OutlierStats.build(deals, fx))
-        found = find_clusters(side.tap(store.iter_deals()), fx, settings=settings, not_duplicates=not_duplicates)
+        found = find_clusters(
+            side.tap(store.iter_deals(with_raw=False)), fx, settings=settings, not_duplicates=not_duplicates
+        )
         return _InProcess(store, found, side.result())
     return _Child(store, fx, (url, fx, list(not_duplicates), settings))
 
@@ -113,21 +120,24 @@ def as_stored(found: Iterable[Cluster]) -> Clusters:
 class _InProcess:
     def __init__(self, store: Store, found: list[Cluster], stats: OutlierStats) -> None:
         self._store, self._clusters, self._stats = store, as_stored(found), stats
-        self._ctx: RuleContext | None = None
+        self._plan: PassPlan | None = None
 
     def outlier_stats(self) -> OutlierStats:
         return self._stats
 
-    def judge_with(self, ctx: RuleContext) -> None:
-        self._ctx = ctx
+    def share(self, plan: PassPlan) -> None:
+        self._plan = plan
+
+    def claim_slice(self, index: int) -> bool:  # noqa: ARG002 - nobody else takes slices
+        return True
 
     def clusters(self) -> Clusters:
         return self._clusters
 
-    def judged(self) -> list[ScoredDeal]:
-        if self._ctx is None:
-            raise RuntimeError("judge_with(ctx) must come before judged()")
-        return judge_linked(self._store, self._ctx, linked_batches(self._clusters), Judge())
+    def judged(self) -> tuple[list[SliceResult], list[ScoredDeal]]:
+        if self._plan is None:
+            raise RuntimeError("share(plan) must come before judged()")
+        return [], judge_linked(self._store, self._plan.ctx, linked_batches(self._clusters), Judge())
 
     def close(self) -> None:
         pass
@@ -148,8 +158,9 @@ class _Child:
         self._stdout = cast(IO[bytes], self._proc.stdout)
         self._stats: OutlierStats | None = None
         self._clusters: Clusters | None = None
-        self._ctx: RuleContext | None = None
-        self._claims = Claims(Path(self._folder.name))
+        self._plan: PassPlan | None = None
+        self._slice_claims = Claims(Path(self._folder.name), "slice")
+        self._linked_claims = Claims(Path(self._folder.name), "linked")
         self._send((*job, str(self._out)))
 
     def _answer(self) -> Any:
@@ -159,9 +170,9 @@ class _Child:
             raise self._failure() from None
 
     def outlier_stats(self) -> OutlierStats:
-        """Computed here, reading the deals while the child reads them too (two reads in parallel beat waiting)."""
+        """Computed here from four columns of every deal, while the child reads the deals."""
         if self._stats is None:
-            self._stats = OutlierStats.build(self._store.iter_deals(), self._fx)
+            self._stats = OutlierStats.from_amounts(self._store.iter_amounts(), self._fx)
         return self._stats
 
     def clusters(self) -> Clusters:
@@ -187,22 +198,26 @@ class _Child:
         with suppress(BrokenPipeError):
             self._stdin.close()
 
-    def judge_with(self, ctx: RuleContext) -> None:
-        self._ctx = ctx
-        self._send(ctx, last=True)
+    def share(self, plan: PassPlan) -> None:
+        self._plan = plan
+        self._send(plan, last=True)
 
-    def judged(self) -> list[ScoredDeal]:
-        """The clustered deals judged with their linked deals: the child takes batches from the first, this
-        process (done with its own work) from the last, until they meet."""
-        if self._ctx is None:
-            raise RuntimeError("judge_with(ctx) must come before judged()")
+    def claim_slice(self, index: int) -> bool:
+        return self._slice_claims.take(index)
+
+    def judged(self) -> tuple[list[SliceResult], list[ScoredDeal]]:
+        """The slices the child judged, and the clustered deals judged with their linked deals: the child takes
+        batches from the first, this process (done with its own work) from the last, until they meet."""
+        if self._plan is None:
+            raise RuntimeError("share(plan) must come before judged()")
         batches = linked_batches(self.clusters())
-        here = judge_linked(self._store, self._ctx, batches, Judge(), claim=self._claims.take, backwards=True)
+        claim = self._linked_claims.take
+        here = judge_linked(self._store, self._plan.ctx, batches, Judge(), claim=claim, backwards=True)
         if self._proc.wait() != 0:
             raise self._failure()
         with self._out.open("rb") as handle:
-            there: list[ScoredDeal] = pickle.load(handle)  # noqa: S301 - our own child's, in a private folder
-        return there + here
+            slices, there = pickle.load(handle)  # noqa: S301 - our own child's, in a private folder
+        return slices, there + here
 
     def close(self) -> None:
         if not self._stdin.closed:
@@ -217,34 +232,40 @@ class _Child:
 
 def _child_main() -> None:
     """The child's whole job: its own connection to the store; one read of the deals, ``find_clusters``, the
-    clusters sent to the parent on stdout; then the clustered deals judged with the context the parent sent,
-    pickled to the file it named."""
+    clusters sent to the parent on stdout; then, with the plan the parent sent, slices from the last and the
+    clustered deals with their linked deals, all pickled to the file the parent named."""
     stdin = sys.stdin.buffer
     answers = os.fdopen(os.dup(sys.stdout.fileno()), "wb")  # the pipe to the parent, for pickles only
     os.dup2(sys.stderr.fileno(), sys.stdout.fileno())  # anything else printed goes to the error log
     sys.stdout = sys.stderr
     url, fx, not_duplicates, settings, out = pickle.load(stdin)  # noqa: S301 - from our parent's pipe
+    # the plan comes while dedupe runs: read it at once, so that the parent never waits on a full pipe
+    reader = ThreadPoolExecutor(max_workers=1, thread_name_prefix="dealsync-plan")
+    incoming = reader.submit(pickle.load, stdin)
     with paused_gc(), open_store(url) as store:
-        found = find_clusters(store.iter_deals(), fx, settings=settings, not_duplicates=not_duplicates)
+        found = find_clusters(store.iter_deals(with_raw=False), fx, settings=settings, not_duplicates=not_duplicates)
         clusters = as_stored(found)
         pickle.dump(clusters, answers, protocol=pickle.HIGHEST_PROTOCOL)
         answers.flush()
-        ctx: RuleContext = pickle.load(stdin)  # noqa: S301 - from our parent's pipe
-        claims = Claims(Path(out).parent)
-        judged = judge_linked(store, ctx, linked_batches(clusters), Judge(), claim=claims.take)
+        del found
+        plan: PassPlan = incoming.result()
+        reader.shutdown()
+        folder, judge = Path(out).parent, Judge()
+        slices = judge_slices(store, plan, judge, claim=Claims(folder, "slice").take, backwards=True)
+        linked = judge_linked(store, plan.ctx, linked_batches(clusters), judge, claim=Claims(folder, "linked").take)
     with open(out, "wb") as handle:
-        pickle.dump(judged, handle, protocol=pickle.HIGHEST_PROTOCOL)
+        pickle.dump((slices, linked), handle, protocol=pickle.HIGHEST_PROTOCOL)
 
 
 class Claims:
-    """Batches two processes share, claimed by creating a file: the first to create ``claim-N`` does batch N."""
+    """Work two processes share, claimed by creating a file: the first to create ``{kind}-N`` does item N."""
 
-    def __init__(self, folder: Path) -> None:
-        self._folder = folder
+    def __init__(self, folder: Path, kind: str = "claim") -> None:
+        self._folder, self._kind = folder, kind
 
     def take(self, index: int) -> bool:
         try:
-            os.close(os.open(self._folder / f"claim-{index}", os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600))
+            os.close(os.open(self._folder / f"{self._kind}-{index}", os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600))
         except FileExistsError:
             return False
         return True

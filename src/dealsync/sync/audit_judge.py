@@ -6,7 +6,7 @@ in the dedupe child process on large stores.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import replace
 
 from dealsync.canonical import Deal, DealRef, Status
@@ -77,17 +77,22 @@ def judge_linked(
     and stops at the first one ``claim(index)`` says the other already took.
     """
     judged: list[ScoredDeal] = []
-    order = range(len(batches) - 1, -1, -1) if backwards else range(len(batches))
-    for index in order:
-        if claim is not None and not claim(index):
-            break
+    for index in claimed(len(batches), claim, backwards):
         judged.extend(_judge_batch(store, ctx, batches[index], judge))
     return judged
 
 
+def claimed(count: int, claim: Callable[[int], bool] | None, backwards: bool) -> Iterator[int]:
+    """Indices ``0 .. count-1`` from the first (or the last), until ``claim(index)`` says another process has it."""
+    for index in range(count - 1, -1, -1) if backwards else range(count):
+        if claim is not None and not claim(index):
+            return
+        yield index
+
+
 def _judge_batch(store: Store, ctx: RuleContext, group: Sequence[DedupeCluster], judge: Judge) -> list[ScoredDeal]:
     refs = [m for c in group for m in c.members]
-    found = {key(ref): deal for ref, deal in store.get_deals(refs).items() if not deal.deleted}
+    found = {key(ref): deal for ref, deal in store.get_deals(refs, with_raw=False).items() if not deal.deleted}
     history = {ref: [point(e) for e in entries] for ref, entries in store.history_for(refs).items()}
     members = [[found.get(key(m)) for m in c.members] for c in group]
     linked = {

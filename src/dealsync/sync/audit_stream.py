@@ -11,7 +11,7 @@ from typing import Generic, TypeVar, cast
 from dealsync.canonical import Deal
 from dealsync.logging import get_logger
 from dealsync.quality.model import HistoryPoint
-from dealsync.store import HistoryEntry, Store
+from dealsync.store import HistoryEntry, KeyRange, Store
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -30,17 +30,19 @@ def point(entry: HistoryEntry) -> HistoryPoint:
     )
 
 
-def deals_with_history(store: Store, *, batch: int = 5000) -> Iterator[tuple[Deal, list[HistoryPoint]]]:
-    """Every live deal with its history (oldest first), merging two streams in the store's own order.
+def deals_with_history(
+    store: Store, keys: KeyRange | None = None, *, batch: int = 5000
+) -> Iterator[tuple[Deal, list[HistoryPoint]]]:
+    """Every live deal (in ``keys``) with its history (oldest first), merging two streams in the store's order.
 
     Both streams come ordered by (connection, id) from the same database, so no key is compared in Python (whose
     string order may differ from the database's collation). Deleted deals are read too, so that their history is
     consumed in step, and then skipped: they never reach the audit.
     """
-    history = store.iter_history()
+    history = store.iter_history(keys=keys)
     head = next(history, None)
     try:
-        for deal in store.iter_deals(include_deleted=True, batch=batch):
+        for deal in store.iter_deals(include_deleted=True, batch=batch, with_raw=False, keys=keys):
             ref = deal.ref
             points: list[HistoryPoint] = []
             while head is not None and head.ref.id == ref.id and head.ref.connection == ref.connection:

@@ -196,3 +196,16 @@ def test_no_target_no_coverage_and_unconvertible_amounts_are_counted() -> None:
 def test_accumulator_refuses_a_naive_now() -> None:
     with pytest.raises(ValueError, match="timezone-aware"):
         MetricsAccumulator(FX, now=datetime(2026, 1, 31))  # noqa: DTZ001 - the point of the test
+
+
+@pytest.mark.parametrize("cut", [1, 3, 6])
+def test_merged_slices_give_the_figures_of_one_pass(metrics: dict[str, Any], cut: int) -> None:
+    deals = [A, B, G, F, C, D, E]
+    parts = []
+    for chunk in (deals[:cut], deals[cut:]):
+        acc = MetricsAccumulator(FX, now=NOW, revenue_target=Decimal(50_000))
+        for d in chunk:
+            acc.add(d, HISTORY.get(d.ref, ()))
+        parts.append(acc)
+    parts[0].merge(parts[1])
+    assert parts[0].result() == metrics

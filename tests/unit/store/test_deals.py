@@ -236,3 +236,24 @@ def test_awkward_ids_round_trip(store: Store, make_deal: MakeDeal, deal_id: str)
     assert loaded is not None
     assert loaded.ref == ref
     assert store.deal_ids("sf-main") == {deal_id, "plain"}
+
+
+def test_reads_without_raw_keep_every_other_field(store: Store, make_deal: MakeDeal) -> None:
+    deal = make_deal("lean", last_activity_at=T0 - timedelta(days=3), raw={"Description": "x" * 50})
+    store.upsert_deals([deal])
+    expected = deal.model_copy(update={"raw": {}})
+    assert list(store.iter_deals(with_raw=False)) == [expected]
+    assert store.get_deals([deal.ref], with_raw=False) == {deal.ref: expected}
+
+
+def test_iter_amounts_gives_the_four_columns_of_live_deals(store: Store, make_deal: MakeDeal) -> None:
+    store.upsert_deals(
+        [
+            make_deal("a", amount=Decimal("1234.50"), currency="EUR", pipeline="default"),
+            make_deal("b", amount=None, currency=None, pipeline=None),
+            make_deal("gone", deleted=True),
+        ]
+    )
+    assert sorted(store.iter_amounts(), key=str) == sorted(
+        [("sf-main", "default", Decimal("1234.50"), "EUR"), ("sf-main", None, None, None)], key=str
+    )

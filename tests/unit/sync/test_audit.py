@@ -16,6 +16,7 @@ from dealsync.config import Settings
 from dealsync.errors import FatalError
 from dealsync.store import RunKind, RunStatus, Store, open_store
 from dealsync.sync import audit as audit_module
+from dealsync.sync import audit_slices
 from dealsync.sync.audit import run_audit, stable_cluster_id
 from dealsync.sync.audit_result import AuditResult
 from dealsync.sync.audit_stream import deals_with_history
@@ -156,8 +157,15 @@ def test_not_a_duplicate_is_respected(store: Store) -> None:
     assert not [c for c in result.clusters if {a, b} <= set(c.members)]
 
 
-def test_child_process_mode_gives_the_same_audit(store: Store) -> None:
-    here, child = audited(store, parallel=False), audited(store, parallel=True)
+@pytest.mark.parametrize("slice_size", [10_000, 2])
+def test_child_process_mode_gives_the_same_audit(
+    store: Store, monkeypatch: pytest.MonkeyPatch, slice_size: int
+) -> None:
+    """Whoever judges which slice (two processes share them; slices of 2 deals make both take several), the
+    audit is the one a single process gives."""
+    here = audited(store, parallel=False)
+    monkeypatch.setattr(audit_module, "SLICE", slice_size)
+    child = audited(store, parallel=True)
     assert child.scored == here.scored
     assert child.flags == here.flags
     assert child.clusters == here.clusters
@@ -168,7 +176,7 @@ def test_a_failed_audit_is_recorded_as_failed(store: Store, monkeypatch: pytest.
     def broken(*_: object, **__: object) -> None:
         raise RuntimeError("rule exploded")
 
-    monkeypatch.setattr(audit_module, "deals_with_history", broken)
+    monkeypatch.setattr(audit_slices, "deals_with_history", broken)
     with pytest.raises(RuntimeError, match="rule exploded"):
         audited(store)
     (run,) = store.list_runs(kind=RunKind.AUDIT)
@@ -185,6 +193,8 @@ def test_history_is_joined_to_its_deal_and_deleted_deals_are_skipped(store: Stor
     assert "006G" not in joined
     assert [p.close_date for p in joined["006A"]] == [date(2026, 4, 30), date(2026, 5, 31)]
     assert all(len(points) == 1 for i, points in joined.items() if i != "006A")
+    sliced = {d.ref.id: points for keys in store.key_ranges(3) for d, points in deals_with_history(store, keys)}
+    assert sliced == joined
 
 
 def test_an_empty_store_audits_to_an_empty_report(tmp_path: Path) -> None:
@@ -240,3 +250,26 @@ def test_two_processes_share_the_linked_batches_without_overlap(store: Store, tm
     assert rest == []  # every batch was claimed once
     keys = [d.key for d in forward + backward]
     assert len(keys) == len(set(keys)) == 2 * len(clusters)
+
+
+def test_two_processes_share_the_slices_and_assemble_one_result(store: Store, tmp_path: Path) -> None:
+    from dealsync.quality.rules import RuleContext
+    from dealsync.sync.audit_dedupe import Claims
+    from dealsync.sync.audit_judge import Judge
+    from dealsync.sync.audit_slices import PassPlan, assemble, judge_slices
+
+    plan = PassPlan(RuleContext(now=NOW), store.key_ranges(2))
+    assert len(plan.slices) >= 4
+    alone, alone_metrics = assemble(judge_slices(store, plan, Judge()), len(plan.slices))
+    claims = Claims(tmp_path, "slice")
+    first = judge_slices(store, plan, Judge(), claim=lambda i: i < 2 and claims.take(i))  # then it stops
+    last = judge_slices(store, plan, Judge(), claim=claims.take, backwards=True)
+    assert [r.index for r in first] == [0, 1]
+    assert sorted(r.index for r in last) == list(range(2, len(plan.slices)))
+    shared, shared_metrics = assemble([*last, *first], len(plan.slices))
+    assert shared == alone
+    assert alone_metrics is not None
+    assert shared_metrics is not None
+    assert shared_metrics.result() == alone_metrics.result()
+    with pytest.raises(RuntimeError, match="some missing or twice"):
+        assemble([*first, *first, *last], len(plan.slices))

@@ -22,6 +22,7 @@ from dealsync.canonical import Deal
 from dealsync.quality.model import FxTable
 
 GroupKey = tuple[str, ...]
+AmountRow = tuple[str, str | None, Decimal | None, str | None]  # (connection, pipeline, amount, currency)
 MAD_FLOOR = 0.1  # log units: a group whose amounts barely vary still needs ~x1.7 to call an amount an outlier
 TYPICAL_Z = 2.0  # |robust z| of an amount that would be unremarkable
 Z_SCALE = 0.6745  # Iglewicz & Hoaglin: modified z = 0.6745 (x - median) / MAD
@@ -75,12 +76,20 @@ class OutlierStats:
     @classmethod
     def build(cls, deals: Iterable[Deal], fx: FxTable | None = None) -> OutlierStats:
         """Statistics over the live deals with a positive amount (any status). ``fx`` adds the converted level."""
+        return cls.from_amounts(
+            ((d.ref.connection, d.pipeline, d.amount, d.currency) for d in deals if not d.deleted), fx
+        )
+
+    @classmethod
+    def from_amounts(cls, amounts: Iterable[AmountRow], fx: FxTable | None = None) -> OutlierStats:
+        """The same from ``(connection, pipeline, amount, currency)`` of each live deal: all the statistics need,
+        so a caller can read four columns rather than whole deals."""
         buffers: dict[GroupKey, array[float]] = {}
-        for deal in deals:
-            if deal.deleted or deal.amount is None or deal.amount <= 0 or deal.currency is None:
+        for connection, pipeline, amount, currency in amounts:
+            if amount is None or amount <= 0 or currency is None:
                 continue
-            for key, amount in _keys(deal.ref.connection, deal.pipeline, deal.amount, deal.currency, fx):
-                buffers.setdefault(key, array("d")).append(math.log(amount))
+            for key, value in _keys(connection, pipeline, amount, currency, fx):
+                buffers.setdefault(key, array("d")).append(math.log(value))
         groups: dict[GroupKey, GroupStats] = {}
         for key in list(buffers):
             groups[key] = _stats(key, buffers.pop(key))

@@ -126,3 +126,19 @@ def test_typo_zeros_finds_the_power_of_ten_that_makes_it_typical() -> None:
     assert stats.place(deal(amount=Decimal(2_500_000)), FX, 30).typo_zeros() == 2  # type: ignore[union-attr]
     assert stats.place(deal(amount=Decimal(2_500)), FX, 30).typo_zeros() == -1  # type: ignore[union-attr]
     assert stats.place(deal(amount=Decimal(700_000)), FX, 30).typo_zeros() is None  # type: ignore[union-attr]
+
+
+def test_outlier_stats_from_four_columns_equal_those_from_deals() -> None:
+    deals = [
+        deal(
+            ref=DealRef(connection="sf", id=str(i)),
+            amount=Decimal(1000 + 37 * i),
+            currency="EUR" if i % 3 else "USD",
+            pipeline=f"p{i % 2}",
+        )
+        for i in range(40)
+    ] + [deal(amount=None), deal(ref=DealRef(connection="sf", id="gone"), amount=Decimal(5), deleted=True)]
+    columns = [(d.ref.connection, d.pipeline, d.amount, d.currency) for d in deals if not d.deleted]
+    built = OutlierStats.build(deals, FX).groups
+    assert len(built) == 7  # 2 pipelines x 2 currencies, 2 currencies, all converted
+    assert OutlierStats.from_amounts(columns, FX).groups == built
