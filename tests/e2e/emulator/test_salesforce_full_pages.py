@@ -1,8 +1,6 @@
-"""A throughput floor for full 2000-record query pages through simple-salesforce (catches accidental slowness)."""
+"""Full 2000-record query pages of a wide SELECT through simple-salesforce (pages/s: benchmarks/bench_emulator.py)."""
 
 from __future__ import annotations
-
-import time
 
 import pytest
 import requests
@@ -20,17 +18,14 @@ WIDE_SELECT = (
 )
 
 
-def test_full_pages_per_second() -> None:
+def test_a_wide_select_comes_in_full_pages() -> None:
     with run_emulator(deals=8200, seed=3) as emulator, requests.Session() as session:
         session.trust_env = False  # a REQUESTS_CA_BUNDLE in the environment would override ``verify``
         session.verify = str(emulator.ca_bundle)
         sf = Salesforce(
             instance_url=emulator.salesforce_url, session_id=emulator.credentials.salesforce_token, session=session
         )
-        started = time.perf_counter()
         result = sf.query_all(WIDE_SELECT)
-        elapsed = time.perf_counter() - started
     pages = emulator.stats.to_json()["requests"]["salesforce GET query/next"] + 1
     assert pages == 4
-    assert result["totalSize"] > 6000
-    assert pages / elapsed > 3.0, f"{pages / elapsed:.1f} pages/s"
+    assert result["totalSize"] == len(result["records"]) > 6000
