@@ -51,12 +51,23 @@ def table(
     return f"<table{attrs}><thead><tr>{head}</tr></thead><tbody>\n{body}\n</tbody></table>"
 
 
+CAPTION_ROOM = 200  # px right of the longest bar for its caption ("3,809 reached · 603 now")
+
+
+def _svg(width: int, height: int) -> str:
+    """An SVG drawn at ``width`` x ``height`` that shrinks with its card rather than overflowing it."""
+    return (
+        f'<svg role="img" viewBox="0 0 {width} {height}" '
+        f'style="width:100%;max-width:{width}px;height:auto" preserveAspectRatio="xMinYMin meet">'
+    )
+
+
 def hbar_chart(rows: Sequence[tuple[str, int, str]], *, width: int = 640, label_width: int = 150) -> str:
     """Horizontal bars: (label, value, caption) per row, scaled to the largest value."""
-    row_height, bar_room = 26, width - label_width - 140
+    row_height, bar_room = 26, width - label_width - CAPTION_ROOM
     top = max((value for _, value, _ in rows), default=0) or 1
     height = row_height * len(rows) + 4
-    parts = [f'<svg role="img" width="{width}" height="{height}" viewBox="0 0 {width} {height}">']
+    parts = [_svg(width, height)]
     for i, (label, value, caption) in enumerate(rows):
         y = i * row_height + 2
         bar = max(1, round(bar_room * value / top)) if value else 0
@@ -72,7 +83,7 @@ def column_chart(columns: Sequence[tuple[str, int]], *, width: int = 560, height
     top = max((v for _, v in columns), default=0) or 1
     room = height - 44
     step = width / max(len(columns), 1)
-    parts = [f'<svg role="img" width="{width}" height="{height}" viewBox="0 0 {width} {height}">']
+    parts = [_svg(width, height)]
     for i, (label, value) in enumerate(columns):
         bar = round(room * value / top)
         x = round(i * step + 4)
