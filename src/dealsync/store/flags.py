@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import Any
 
 from sqlalchemy import insert, select
 from sqlalchemy.engine import Connection
@@ -13,9 +14,20 @@ from dealsync.store.tables import flags
 from dealsync.store.values import FlagRecord
 
 
+_COLUMNS = ("run_id", "connection", "external_id", "rule", "severity", "detail")
+FLAG_BATCH = 5000
+
+
 def save_flags(conn: Connection, run_id: str, records: Iterable[FlagRecord]) -> int:
+    """Append ``records`` to the run's flags: the one bulk write of an audit (a million deals: ~1.5 M flags).
+
+    The INSERT is compiled once for the dialect and the rows go straight to the driver's ``executemany``:
+    flags are plain strings, so SQLAlchemy's per-row parameter processing would only cost time (about a third).
+    """
+    compiled = insert(flags).compile(dialect=conn.dialect, column_keys=list(_COLUMNS))
+    order = compiled.positiontup if compiled.positional else None
     saved = 0
-    for chunk in chunked(records, 1000):
+    for chunk in chunked(records, FLAG_BATCH):
         rows = [
             {
                 "run_id": run_id,
@@ -27,7 +39,8 @@ def save_flags(conn: Connection, run_id: str, records: Iterable[FlagRecord]) -> 
             }
             for f in chunk
         ]
-        conn.execute(insert(flags), rows)
+        params: Any = rows if order is None else [tuple(row[key] for key in order) for row in rows]
+        conn.exec_driver_sql(compiled.string, params)
         saved += len(rows)
     return saved
 
