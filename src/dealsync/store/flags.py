@@ -13,7 +13,6 @@ from dealsync.store._support import chunked
 from dealsync.store.tables import flags
 from dealsync.store.values import FlagRecord
 
-
 _COLUMNS = ("run_id", "connection", "external_id", "rule", "severity", "detail")
 FLAG_BATCH = 5000
 

@@ -55,11 +55,9 @@ def _find_clusters(
 
 
 def _links(records: Records, settings: DedupeSettings, scorer: PairScorer) -> Iterator[Edge]:
-    weight = scorer.weight
-    for i, j in candidate_pairs(records, settings.blocking):
-        found = weight(i, j)
-        if found is not None:
-            yield found, i, j
+    """The pairs that reach the threshold, as ``(weight, i, j)`` of plain Python numbers."""
+    i, j, weights = scorer.links(candidate_pairs(records, settings.blocking))
+    return zip(weights.tolist(), i.tolist(), j.tolist(), strict=True)
 
 
 def _cannot_link(records: Records, not_duplicates: Collection[frozenset[DealRef]]) -> list[tuple[int, int]]:

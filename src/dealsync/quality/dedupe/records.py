@@ -137,6 +137,8 @@ def _canonical_order(records: Records, deleted: dict[tuple[str, str], float]) ->
         if (n + 1 == len(order) or ids[order[n + 1]] != ids[i] or connections[order[n + 1]] != connections[i])
         and deleted.get((connections[i], ids[i]), -math.inf) < modified[i]
     ]
+    if kept == list(range(len(ids))):  # in order already, nothing left out (a store reads deals by ref): as is
+        return records
     return _reordered(records, kept)
 
 

@@ -15,21 +15,40 @@ moderate weight rather than the estimate's minus infinity: real CRMs drift more 
 
 Status is not compared: a deal won in one CRM and still open in another is exactly the kind of problem the
 rules report (``stale.*``), and they need the two linked to see it.
+
+``PairScorer.weight`` scores one pair in Python; ``PairScorer.links`` scores blocking's millions of candidate
+pairs on numpy arrays, with the same result pair by pair. Weights add up, so the order in which comparisons are
+computed does not change a pair's total, only how early it can be dropped: as soon as even the best weights of
+the comparisons still to compute could not lift it to the threshold. ``links`` computes the cheap comparisons
+first (close date, amount, owner, stage, pipeline: numbers gathered per pair), each on the pairs the ones before
+it left; then drops repeated pairs; then runs the string comparisons (deal name, account) with
+``rapidfuzz.process.cpdist`` and the same scorers as ``measures``, on the few pairs left (3% on the emulator's
+data). The survivors are finally summed in the configured order with ``weight``'s own early stop, so an
+accepted pair gets bit for bit the weight ``weight`` gives it, and the same pairs are accepted (the earlier drops
+keep a margin far above floating-point rounding).
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 
+import numpy as np
+from numpy.typing import NDArray
 from rapidfuzz import fuzz
+from rapidfuzz.process import cpdist
 
 from dealsync.canonical import Stage
+from dealsync.quality.dedupe.blocking import Codes, Indices, Pairs, codes, distinct
 from dealsync.quality.dedupe.records import MISSING_DAY, Records
 
 Measure = Callable[[int, int], float | None]
+Values = NDArray[np.float64]
+Mask = NDArray[np.bool_]
+# (I, J) -> (each pair's value, whether it is missing on a side): ``Measure`` over arrays of pairs
+VectorMeasure = Callable[[Indices, Indices], tuple[Values, Mask]]
 SUBSET = 0.995  # deal-name similarity when one name's words are all in the other
 
 
@@ -210,11 +229,116 @@ def _stage(stages: list[str | None]) -> Measure:
     return measure
 
 
+STRING_FIELDS = frozenset({"deal_name", "account"})  # measured with rapidfuzz: scored last, on the fewest pairs
+CHUNK = 1 << 16  # pairs scored at a time by ``PairScorer.links``
+
+
+def vector_measures(records: Records) -> dict[str, VectorMeasure]:
+    """Each field's measure over arrays of pairs: the same values as ``measures``, missing where it gives None.
+    Per-record numbers are kept narrow (int32, int8): gathering them for millions of pairs is cache-bound."""
+    return {
+        "deal_name": _deal_names(records.name_keys),
+        "account": _accounts(records.account_keys, records.account_ascii_keys),
+        "amount": _amounts(np.asarray(records.base_amounts, dtype=np.float64)),
+        "close_date": _close_dates(np.asarray(records.close_days, dtype=np.int32)),
+        "owner": _same(_casefolded_codes(records.owners)),
+        "pipeline": _same(codes(records.pipelines, missing=(None,))),
+        "stage": _stages(records.stages),
+    }
+
+
+def _deal_names(names: list[str]) -> VectorMeasure:
+    texts, numbers = _texts(names)
+
+    def measure(i: Indices, j: Indices) -> tuple[Values, Mask]:
+        a, b = numbers[i], numbers[j]
+        missing = (a < 0) | (b < 0)
+        value = np.ones(len(i))
+        differ = np.flatnonzero(~missing & (a != b))
+        x, y = texts[a[differ]], texts[b[differ]]
+        subset = cpdist(x, y, scorer=fuzz.token_set_ratio, dtype=np.float64) == 100.0
+        value[differ] = SUBSET
+        ratio = cpdist(x[~subset], y[~subset], scorer=fuzz.ratio, dtype=np.float64) / 100.0
+        value[differ[~subset]] = np.minimum(ratio, 0.99)
+        return value, missing
+
+    return measure
+
+
+def _accounts(keys: list[str], ascii_keys: list[str]) -> VectorMeasure:
+    (texts, numbers), ascii_numbers = _texts(keys), codes(ascii_keys, missing=())
+
+    def measure(i: Indices, j: Indices) -> tuple[Values, Mask]:
+        a, b = numbers[i], numbers[j]
+        missing = (a < 0) | (b < 0)
+        value = np.ones(len(i))
+        differ = np.flatnonzero(~missing & (a != b) & (ascii_numbers[i] != ascii_numbers[j]))
+        value[differ] = cpdist(texts[a[differ]], texts[b[differ]], scorer=fuzz.ratio, dtype=np.float64) / 100.0
+        return value, missing
+
+    return measure
+
+
+def _texts(values: list[str]) -> tuple[NDArray[np.object_], Codes]:
+    """The distinct strings (an object array, for rapidfuzz) and each record's number among them (-1: empty)."""
+    unique, numbers = distinct(values, missing=("",))
+    texts = np.empty(len(unique), dtype=object)
+    texts[:] = unique
+    return texts, numbers
+
+
+def _casefolded_codes(values: list[str | None]) -> Codes:
+    """Owners as numbers, equal case-insensitively (a million owners are a few hundred people: each distinct
+    one is folded once)."""
+    unique, numbers = distinct(values)
+    return codes([None if v is None else v.casefold() for v in unique], missing=(None,))[numbers]
+
+
+def _amounts(amounts: Values) -> VectorMeasure:
+    known = np.where(amounts == 0, np.nan, amounts)  # 0 (not filled in yet) says as little as NaN (unknown)
+
+    def measure(i: Indices, j: Indices) -> tuple[Values, Mask]:
+        a, b = known[i], known[j]
+        with np.errstate(invalid="ignore", over="ignore"):  # NaN where missing; inf and NaN as Python gets them
+            return np.abs(a - b) / np.maximum(np.abs(a), np.abs(b)), np.isnan(a) | np.isnan(b)
+
+    return measure
+
+
+def _close_dates(days: Codes) -> VectorMeasure:
+    def measure(i: Indices, j: Indices) -> tuple[Values, Mask]:
+        a, b = days[i], days[j]
+        return np.abs(a - b).astype(np.float64), (a == MISSING_DAY) | (b == MISSING_DAY)
+
+    return measure
+
+
+def _same(numbers: Codes) -> VectorMeasure:
+    def measure(i: Indices, j: Indices) -> tuple[Values, Mask]:
+        a, b = numbers[i], numbers[j]
+        return (a == b).astype(np.float64), (a < 0) | (b < 0)
+
+    return measure
+
+
+def _stages(stages: list[str | None]) -> VectorMeasure:
+    order = {stage.value: stage.order for stage in Stage}
+    unique, numbers = distinct(stages)
+    positions = np.array([-1 if s is None else order.get(s, -1) for s in unique], dtype=np.int8)[numbers]
+
+    def measure(i: Indices, j: Indices) -> tuple[Values, Mask]:
+        a, b = positions[i], positions[j]
+        return np.abs(a - b).astype(np.float64), (a < 0) | (b < 0)
+
+    return measure
+
+
 WeightOf = Callable[[int, int], float]
 
 
 class PairScorer:
-    """Scores pairs of ``records`` with ``comparisons``; ``weight`` stops early on a pair that cannot match."""
+    """Scores pairs of ``records`` with ``comparisons``: ``weight`` one pair, ``links`` many on arrays; both stop
+    early on a pair that cannot match."""
 
     def __init__(
         self, records: Records, comparisons: tuple[Comparison, ...], prior: float, threshold: float, base: str
@@ -222,11 +346,16 @@ class PairScorer:
         self.records, self.comparisons, self.base = records, comparisons, base
         self.prior, self.threshold = prior, threshold
         self._measures = measures(records)
-        best = [max(0.0, c.otherwise.weight, *(level.weight for level in c.levels)) for c in comparisons]
+        self._best = [max(0.0, c.otherwise.weight, *(level.weight for level in c.levels)) for c in comparisons]
         # (weight function, the most all later comparisons can still add)
         self._steps: tuple[tuple[WeightOf, float], ...] = tuple(
-            (_weight_function(c, self._measures[c.field]), sum(best[n + 1 :])) for n, c in enumerate(comparisons)
+            (_weight_function(c, self._measures[c.field]), sum(self._best[n + 1 :])) for n, c in enumerate(comparisons)
         )
+        self._cheap = [c for c, comparison in enumerate(comparisons) if comparison.field not in STRING_FIELDS]
+        self._costly = [c for c, comparison in enumerate(comparisons) if comparison.field in STRING_FIELDS]
+        # ``links`` drops a pair before the exact sum only below this: room for sums rounded in another order
+        largest = [max(abs(c.otherwise.weight), *(abs(level.weight) for level in c.levels)) for c in comparisons]
+        self._floor = threshold - 1e-9 * (abs(prior) + abs(threshold) + sum(largest))
 
     def weight(self, i: int, j: int) -> float | None:
         """The pair's match weight when it reaches the threshold, else None (often before measuring every field)."""
@@ -236,6 +365,66 @@ class PairScorer:
             if total + best_after < threshold:
                 return None
         return total
+
+    def links(self, pairs: Iterable[Pairs]) -> tuple[Indices, Indices, Values]:
+        """``weight`` over chunks of pairs: the distinct pairs that reach the threshold, in (i, j) order, with
+        their weights. Cheap comparisons first, string ones on the pairs they leave (see the module docstring)."""
+        vector = vector_measures(self.records)
+        i, j = self._plausible(vector, pairs)
+        found = [self._accepted(vector, i[s : s + CHUNK], j[s : s + CHUNK]) for s in range(0, len(i), CHUNK)]
+        return (
+            np.concatenate([np.empty(0, dtype=np.int32), *(f[0] for f in found)]),
+            np.concatenate([np.empty(0, dtype=np.int32), *(f[1] for f in found)]),
+            np.concatenate([np.empty(0, dtype=np.float64), *(f[2] for f in found)]),
+        )
+
+    def _plausible(self, vector: dict[str, VectorMeasure], pairs: Iterable[Pairs]) -> Pairs:
+        """The distinct pairs that may still match after the cheap comparisons, in (i, j) order. Scored
+        ``CHUNK`` pairs at a time, so that the temporaries stay small whatever the size of the blocks."""
+        n = len(self.records)
+        keys = [np.empty(0, dtype=np.int64)]
+        for i, j in _chunks(pairs):
+            kept_i, kept_j, _ = self._survivors(vector, self._cheap, i, j)
+            keys.append(kept_i.astype(np.int64) * n + kept_j)
+        distinct = _sorted_unique(np.concatenate(keys))
+        return (distinct // n).astype(np.int32), (distinct % n).astype(np.int32)
+
+    def _accepted(self, vector: dict[str, VectorMeasure], i: Indices, j: Indices) -> tuple[Indices, Indices, Values]:
+        """The pairs that reach the threshold, with their weights."""
+        return self._exact(*self._survivors(vector, self._cheap + self._costly, i, j))
+
+    def _survivors(
+        self, vector: dict[str, VectorMeasure], order: list[int], i: Indices, j: Indices
+    ) -> tuple[Indices, Indices, dict[int, Values]]:
+        """The pairs that may still match after the comparisons ``order``, with their weights: each comparison
+        runs on the pairs that the ones before it left (after close dates and amounts, a quarter of them)."""
+        known: dict[int, Values] = {}
+        for c in order:
+            known[c] = self._weights(vector, c, i, j)
+            keep = self._may_match(known, len(i))
+            if not keep.all():
+                i, j, known = i[keep], j[keep], {k: w[keep] for k, w in known.items()}
+        return i, j, known
+
+    def _weights(self, vector: dict[str, VectorMeasure], c: int, i: Indices, j: Indices) -> Values:
+        comparison = self.comparisons[c]
+        return vector_weights(comparison, *vector[comparison.field](i, j))
+
+    def _may_match(self, known: dict[int, Values], size: int) -> Mask:
+        """Whether each pair could still reach the threshold, with the comparisons not in ``known`` at their best
+        (a pair is dropped only when even rounding in the summation order could not change that)."""
+        bound = np.full(size, self.prior, dtype=np.float64)
+        for c, best in enumerate(self._best):
+            bound += known.get(c, best)
+        return ~(bound < self._floor)  # NaN: let the exact sum decide
+
+    def _exact(self, i: Indices, j: Indices, weights: dict[int, Values]) -> tuple[Indices, Indices, Values]:
+        """``weight``'s own sum and early stop, in the configured order: the same pairs and weights, bit for bit."""
+        total, reached = np.full(len(i), self.prior, dtype=np.float64), np.ones(len(i), dtype=np.bool_)
+        for c, (_, best_after) in enumerate(self._steps):
+            total += weights[c]
+            reached &= ~(total + best_after < self.threshold)
+        return i[reached], j[reached], total[reached]
 
     def explain(self, i: int, j: int) -> tuple[float, list[str]]:
         """The pair's full match weight and one reason per measured field, strongest evidence first."""
@@ -262,6 +451,30 @@ def level_of(comparison: Comparison, value: float) -> Level:
     if MEASURE_KINDS[comparison.field] is Kind.SIMILARITY:
         return next((level for level in comparison.levels if value >= level.bound), comparison.otherwise)
     return next((level for level in comparison.levels if value <= level.bound), comparison.otherwise)
+
+
+def _sorted_unique(values: NDArray[np.int64]) -> NDArray[np.int64]:
+    """``np.unique`` by sorting: numpy 2 finds unique integers by hashing, many times slower on millions."""
+    values = np.sort(values)
+    first = np.ones(len(values), dtype=np.bool_)
+    first[1:] = values[1:] != values[:-1]
+    return values[first]
+
+
+def _chunks(pairs: Iterable[Pairs]) -> Iterator[Pairs]:
+    for i, j in pairs:
+        for start in range(0, len(i), CHUNK):
+            yield i[start : start + CHUNK], j[start : start + CHUNK]
+
+
+def vector_weights(comparison: Comparison, value: Values, missing: Mask) -> Values:
+    """Each pair's weight for ``comparison``: its first level that the value reaches, 0 where it is missing."""
+    similarity = MEASURE_KINDS[comparison.field] is Kind.SIMILARITY
+    weights = np.full(len(value), float(comparison.otherwise.weight))
+    for level in reversed(comparison.levels):  # the first level that holds is written last
+        weights[value >= level.bound if similarity else value <= level.bound] = level.weight
+    weights[missing] = 0.0
+    return weights
 
 
 def _weight_function(comparison: Comparison, measure: Measure) -> WeightOf:

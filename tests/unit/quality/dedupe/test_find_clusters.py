@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import importlib.util
 import random
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
@@ -17,7 +17,20 @@ from hypothesis import strategies as st
 
 from dealsync.canonical import Deal, DealRef
 from dealsync.emulator.seed import SeedSettings, generate
-from dealsync.quality.dedupe import Cluster, DedupeSettings, Survivorship, cluster_id, find_clusters
+from dealsync.quality.dedupe import (
+    DEFAULT_SETTINGS,
+    BlockingSettings,
+    Cluster,
+    DedupeSettings,
+    Survivorship,
+    cluster_id,
+    find_clusters,
+    pipeline,
+)
+from dealsync.quality.dedupe.blocking import candidate_pairs
+from dealsync.quality.dedupe.clustering import Edge
+from dealsync.quality.dedupe.records import Records
+from dealsync.quality.dedupe.scoring import PairScorer
 from dealsync.quality.model import FxTable
 
 MakeDeal = Callable[..., Deal]
@@ -230,3 +243,56 @@ def test_seeded_emulator_data_is_clustered_like_its_ground_truth(seed: int) -> N
     assert scores["true_pairs"] > 300
     assert scores["f1"] >= 0.9, scores
     assert scores["precision"] >= 0.95, scores
+
+
+# ---- the numpy path finds what pair-by-pair scoring finds ---------------------------------------------------
+def _scalar_links(records: Records, settings: DedupeSettings, scorer: PairScorer) -> Iterator[Edge]:
+    """``find_clusters``' links, one Python pair at a time: each candidate pair scored by ``PairScorer.weight``."""
+    for chunk_i, chunk_j in candidate_pairs(records, settings.blocking):
+        for i, j in zip(chunk_i.tolist(), chunk_j.tolist(), strict=True):
+            weight = scorer.weight(i, j)
+            if weight is not None:
+                yield weight, i, j
+
+
+COMPANIES = ["Acme", "Globex", "Initech", "Umbrella", "Hooli", "Stark", "Wayne"]
+PRODUCTS = ["Platform", "Analytics", "Security", "Training", "Support"]
+
+
+def _copies(rng: random.Random, count: int) -> list[Deal]:
+    """Deals and their copies as other systems typed them: renamed, retyped, re-dated, converted, or left out."""
+    deals = []
+    for n in range(count):
+        company = rng.choice(COMPANIES)
+        name, account = f"{company} - {rng.choice(PRODUCTS)} Renewal 2026", f"{company} Inc"
+        original = _deal(f"sf:{n}", name, account, rng.randint(1, 90) * 1000, rng.randint(0, 400))
+        deals.append(original)
+        for copy in range(rng.randint(0, 3)):
+            deals.append(
+                original.model_copy(
+                    update={
+                        "ref": _ref(f"hs:{n}-{copy}"),
+                        "name": rng.choice([name, name.upper(), name.replace("Renewal", "Renewl"), name[:-5]]),
+                        "account_name": rng.choice([account, account.upper(), None]),
+                        "amount": original.amount * Decimal(rng.choice(["1", "1.001", "1.05", "0.5"])),
+                        "currency": rng.choice(["USD", "USD", "EUR", "CHF"]),
+                        "close_date": original.close_date + timedelta(days=rng.choice([0, 0, 3, 40, 365])),
+                        "owner": rng.choice([original.owner, None, "Liam Brown"]),
+                    }
+                )
+            )
+    return deals
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_clusters_are_those_of_pair_by_pair_scoring(seed: int, monkeypatch: pytest.MonkeyPatch) -> None:
+    rng = random.Random(seed)
+    deals = _copies(rng, 60)
+    marks = [frozenset({d.ref, e.ref}) for d, e in zip(deals[::7], deals[1::7], strict=False)]
+    small_blocks = DedupeSettings(blocking=BlockingSettings(max_block_size=4, window=3))
+    for dedupe_settings in (DEFAULT_SETTINGS, small_blocks):
+        found = _snapshot(find_clusters(deals, FX, settings=dedupe_settings, not_duplicates=marks))
+        with monkeypatch.context() as patched:
+            patched.setattr(pipeline, "_links", _scalar_links)
+            assert found == _snapshot(find_clusters(deals, FX, settings=dedupe_settings, not_duplicates=marks))
+        assert sum(len(members) > 2 for _, members, *_ in found) > 0, "no cluster of three to compare"

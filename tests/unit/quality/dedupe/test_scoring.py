@@ -2,22 +2,33 @@
 
 from __future__ import annotations
 
+import random
 from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
+from itertools import combinations
 
+import numpy as np
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+from tests.unit.quality.dedupe.conftest import FX, build_deal
 
 from dealsync.canonical import Deal, DealRef, Stage
+from dealsync.quality.dedupe import scoring
 from dealsync.quality.dedupe.records import build_records
 from dealsync.quality.dedupe.scoring import (
     DEFAULT_COMPARISONS,
     DEFAULT_PRIOR,
+    MEASURE_KINDS,
+    SUBSET,
+    Comparison,
+    Level,
     PairScorer,
     level_of,
+    measures,
     probability,
+    vector_measures,
     weight_of,
 )
 from dealsync.quality.model import FxTable
@@ -171,3 +182,76 @@ def test_probability_and_weight_are_inverse(p: float) -> None:
     assert probability(weight_of(p)) == pytest.approx(p)
     assert probability(1e6) == 1.0
     assert probability(-1e6) == pytest.approx(0.0, abs=1e-300)
+
+
+# ---- links: weight over arrays -------------------------------------------------------------------------------
+NAMES = [
+    "Acme - Platform Renewal 2026",
+    "ACME platform renewal",  # the words of the first, but its year: one name within the other
+    "Acme - Platfrom Renewal 2026",
+    "Acme - Platform Upsell 2026",
+    "Globex - Training Pilot",
+    "---",  # no words: not compared
+]
+ACCOUNTS = [None, "Acme Inc.", "ACME", "Acme Incorporated Holdings", "Łódź Weiß AG", "odz Wei AG", "Globex Corp"]
+AMOUNTS = [None, Decimal(0), Decimal(25000), Decimal("25100.50"), Decimal(26000), Decimal(30000), Decimal(90000)]
+DAYS = [None, date(2026, 3, 31), date(2026, 4, 3), date(2026, 4, 25), date(2026, 7, 1), date(2027, 4, 1)]
+
+
+def _random_deal(rng: random.Random, n: int) -> Deal:
+    """A deal whose fields are drawn from close, far and missing values: its pairs land in every level."""
+    return build_deal(
+        f"{rng.choice(['sf', 'hs'])}:{n}",
+        name=rng.choice(NAMES),
+        account_name=rng.choice(ACCOUNTS),
+        amount=rng.choice(AMOUNTS),
+        currency=rng.choice([None, "USD", "USD", "EUR", "CHF"]),  # CHF: no rate, so no amount to compare
+        close_date=rng.choice(DAYS),
+        owner=rng.choice([None, "Olivia Smith", "olivia SMITH", "Liam Brown"]),
+        stage=rng.choice([None, *Stage]),
+        pipeline=rng.choice([None, "new", "renewals"]),
+    )
+
+
+def _random_comparisons(rng: random.Random) -> tuple[Comparison, ...]:
+    """Some of the default comparisons (maybe one twice), in any order, with weights that do not add up exactly
+    in floating point, so that a different summation order would show."""
+
+    def level(level: Level) -> Level:
+        return Level(level.bound, level.weight * rng.choice([1.0, 0.7, 1.3]) + rng.choice([0.0, 0.1, 1 / 3]), "")
+
+    picked = rng.choices(DEFAULT_COMPARISONS, k=rng.randint(1, len(DEFAULT_COMPARISONS) + 1))
+    return tuple(Comparison(c.field, tuple(map(level, c.levels)), level(c.otherwise)) for c in picked)
+
+
+@pytest.mark.parametrize("seed", range(30))
+def test_links_accept_the_pairs_weight_accepts_with_the_same_weights(
+    seed: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(scoring, "CHUNK", 97)  # many chunks, and pairs repeated across them
+    rng = random.Random(seed)
+    records = build_records([_random_deal(rng, n) for n in range(40)], FX)
+    comparisons = DEFAULT_COMPARISONS if seed % 3 == 0 else _random_comparisons(rng)
+    pairs = list(combinations(range(len(records)), 2))
+    chunks = [pairs[start : start + rng.randint(150, 300)] for start in range(0, len(pairs), 150)]  # overlapping
+    arrays = [(np.array([i for i, _ in chunk]), np.array([j for _, j in chunk])) for chunk in chunks]
+    for threshold in (NEVER, weight_of(rng.choice([0.5, 0.9, 0.99]))):
+        scorer = PairScorer(records, comparisons, rng.choice([DEFAULT_PRIOR, -3.3]), threshold, FX.base)
+        expected = {(i, j): w for i, j in pairs if (w := scorer.weight(i, j)) is not None}
+        i, j, weights = scorer.links(arrays)
+        assert list(zip(i.tolist(), j.tolist(), strict=True)) == sorted(expected)
+        assert weights.tolist() == [expected[pair] for pair in sorted(expected)]  # bit for bit
+    assert len(expected) < len(pairs)  # the threshold did reject pairs
+
+
+def test_links_measure_each_field_as_weight_does() -> None:
+    rng = random.Random(7)
+    records = build_records([_random_deal(rng, n) for n in range(60)], FX)
+    i, j = (np.array(side) for side in zip(*combinations(range(len(records)), 2), strict=True))
+    scalar, vector = measures(records), vector_measures(records)
+    for field in MEASURE_KINDS:
+        values, missing = vector[field](i, j)
+        expected = [scalar[field](a, b) for a, b in zip(i.tolist(), j.tolist(), strict=True)]
+        assert [None if m else v for v, m in zip(values.tolist(), missing.tolist(), strict=True)] == expected, field
+        assert 0 < missing.sum() < len(i), field  # both missing and measured values were compared
+    assert SUBSET in vector["deal_name"](i, j)[0]
