@@ -45,8 +45,11 @@ def save_flags(conn: Connection, run_id: str, records: Iterable[FlagRecord]) -> 
 
 
 def flags_for_run(conn: Connection, run_id: str) -> list[FlagRecord]:
-    """A run's flags in the order they were saved."""
-    query = select(flags).where(flags.c.run_id == run_id).order_by(flags.c.id)
+    """A run's flags by deal (``(connection, id)`` order), each deal's in the order they were saved (rule order).
+
+    Not simply the saving order: an audit saves the deals of its two processes' slices as each finishes.
+    """
+    query = select(flags).where(flags.c.run_id == run_id).order_by(flags.c.connection, flags.c.external_id, flags.c.id)
     return [
         FlagRecord(
             ref=DealRef(connection=row["connection"], id=row["external_id"]),

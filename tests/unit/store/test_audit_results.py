@@ -79,6 +79,18 @@ def test_flags_per_run(store: Store) -> None:
     assert store.flags_for_run("other") == []
 
 
+def test_flags_come_back_by_deal_whatever_order_they_were_saved_in(store: Store) -> None:
+    run = store.start_run(RunKind.AUDIT)
+    c_first = FlagRecord(C, "stale.no_activity", "warning", "no activity for 40 days")
+    c_second = FlagRecord(C, "mis_valued.outlier", "warning", "amount is 100x the typical")
+    a_only = FlagRecord(A, "unmapped_stage", "error", "no canonical stage")
+    b_only = FlagRecord(B, "stale.close_date_past", "warning", "close date passed")
+    store.save_flags(run.id, [c_first, c_second])  # as two processes' slices finish: later deals first
+    store.save_flags(run.id, [a_only])
+    store.save_flags(run.id, [b_only])
+    assert store.flags_for_run(run.id) == [b_only, a_only, c_first, c_second]
+
+
 def test_snapshots_replace_per_field(store: Store) -> None:
     store.save_snapshots([SnapshotValue(A, "amount", "100.00"), SnapshotValue(A, "stage", "proposal")], at=T0)
     store.save_snapshots([SnapshotValue(A, "amount", Decimal("120.00")), SnapshotValue(B, "stage", None)], at=T0)
