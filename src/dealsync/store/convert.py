@@ -186,6 +186,31 @@ HISTORY_READ = (
 )
 
 
+# (connection, external_id, changed_at, stage, crm_stage_id, amount, currency, close_date, status)
+HistoryValues = tuple[str, str, datetime, Stage | None, str, Decimal | None, str | None, date | None, Status]
+
+
+def history_values(row: Sequence[Any]) -> HistoryValues:
+    """A row of ``read_columns(deal_history, HISTORY_READ)`` as plain parsed values, without ``observed_at``:
+    what a pass over all history needs, a few microseconds cheaper per row than a ``HistoryEntry``."""
+    connection, external_id, changed, _, stage, stage_id, amount, currency, close, status = row
+    changed_at = instant(changed)
+    if changed_at is None:
+        raise ValueError(f"history row of {connection}:{external_id} has no timestamp")
+    stage_ = None if stage is None else _STAGES[stage]
+    return (
+        connection,
+        external_id,
+        changed_at,
+        stage_,
+        stage_id,
+        decimal(amount),
+        currency,
+        day(close),
+        _STATUSES[status],
+    )
+
+
 def history_from_row(row: Sequence[Any]) -> HistoryEntry:
     """A ``HistoryEntry`` from a row of ``read_columns(deal_history, HISTORY_READ)``."""
     connection, external_id, changed, observed, stage, stage_id, amount, currency, close, status = row

@@ -29,6 +29,7 @@ from dealsync.canonical import Deal, DealRef, Stage
 from dealsync.errors import StoreError
 from dealsync.store import connections, cursors, deals, dedupe, flags, history, journal, locks, runs, snapshots
 from dealsync.store._support import WRITE_OPTION, error_reason, safe_url, utcnow
+from dealsync.store.convert import HistoryValues
 from dealsync.store.values import (
     ConnectionInfo,
     Cursor,
@@ -115,6 +116,9 @@ class Operations(ABC):
 
     def iter_history(self, connection: str | None = None, *, keys: KeyRange | None = None) -> Iterator[HistoryEntry]:
         return self._stream(history.iter_history, connection=connection, keys=keys)
+
+    def iter_history_values(self, *, keys: KeyRange | None = None) -> Iterator[HistoryValues]:
+        return self._stream(history.iter_history_values, keys=keys)
 
     def last_open_stage(self, ref: DealRef) -> Stage | None:
         return self._read(history.last_open_stage, ref)

@@ -4,13 +4,15 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
+from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Select, select
 from sqlalchemy.engine import Connection
 
 from dealsync.canonical import DealRef, Stage, Status
 from dealsync.store import convert
 from dealsync.store._support import IN_CHUNK, chunked, ids_by_connection, in_key_range
+from dealsync.store.convert import HistoryValues
 from dealsync.store.tables import deal_history
 from dealsync.store.values import HistoryEntry, KeyRange
 
@@ -37,14 +39,26 @@ def history_for(conn: Connection, refs: Iterable[DealRef]) -> dict[DealRef, list
 def iter_history(
     conn: Connection, *, connection: str | None = None, batch: int = 5000, keys: KeyRange | None = None
 ) -> Iterator[HistoryEntry]:
-    """All history (or that of the deals in ``keys``), by deal then time: one pass for an audit."""
+    """All history (or that of the deals in ``keys``), by deal then time."""
+    for row in conn.execute(_all_history(connection, batch, keys)):
+        yield convert.history_from_row(row)
+
+
+def iter_history_values(
+    conn: Connection, *, batch: int = 5000, keys: KeyRange | None = None
+) -> Iterator[HistoryValues]:
+    """The same as plain tuples (``convert.HistoryValues``): one pass for an audit over every deal."""
+    for row in conn.execute(_all_history(None, batch, keys)):
+        yield convert.history_values(row)
+
+
+def _all_history(connection: str | None, batch: int, keys: KeyRange | None) -> Select[Any]:
     query = select(*_COLUMNS).order_by(*_ORDER).execution_options(yield_per=batch)
     if connection is not None:
         query = query.where(deal_history.c.connection == connection)
     if keys is not None:
         query = query.where(*in_key_range(deal_history.c.connection, deal_history.c.external_id, keys))
-    for row in conn.execute(query):
-        yield convert.history_from_row(row)
+    return query
 
 
 def last_open_stages(conn: Connection, refs: Iterable[DealRef]) -> dict[DealRef, Stage]:

@@ -39,19 +39,19 @@ def deals_with_history(
     string order may differ from the database's collation). Deleted deals are read too, so that their history is
     consumed in step, and then skipped: they never reach the audit.
     """
-    history = store.iter_history(keys=keys)
+    history = store.iter_history_values(keys=keys)
     head = next(history, None)
     try:
         for deal in store.iter_deals(include_deleted=True, batch=batch, with_raw=False, keys=keys):
             ref = deal.ref
             points: list[HistoryPoint] = []
-            while head is not None and head.ref.id == ref.id and head.ref.connection == ref.connection:
-                points.append(point(head))
+            while head is not None and head[1] == ref.id and head[0] == ref.connection:
+                points.append(HistoryPoint(*head[2:]))
                 head = next(history, None)
             if not deal.deleted:
                 yield deal, points
         if head is not None:
-            log.warning("history rows without a deal were left out of the audit", first=str(head.ref))
+            log.warning("history rows without a deal were left out of the audit", first=f"{head[0]}:{head[1]}")
     finally:
         close = getattr(history, "close", None)
         if close is not None:

@@ -128,6 +128,20 @@ def test_history_records_the_values_and_when(store: Store, make_deal: MakeDeal) 
     assert (second.amount, second.changed_at, second.observed_at) == (Decimal("99.95"), LATER, observed)
     assert second.stage is Stage.PROPOSAL
     assert list(store.iter_history()) == [first, second]
+    assert list(store.iter_history_values()) == [
+        (
+            e.ref.connection,
+            e.ref.id,
+            e.changed_at,
+            e.stage,
+            e.crm_stage_id,
+            e.amount,
+            e.currency,
+            e.close_date,
+            e.status,
+        )
+        for e in (first, second)
+    ]
 
 
 def test_unchanged_upsert_writes_nothing(store: Store, make_deal: MakeDeal) -> None:
