@@ -191,9 +191,10 @@ class MetricsAccumulator:
         weight = self._probability(deal) if is_open and deal.amount is not None else None
         passed: list[int] = []
         furthest = max(orders) if orders else 0
-        if orders:
+        start = _first_seen_open(deal, points)
+        if start is not None:
             last = min(furthest, LAST_OPEN)
-            passed = [k for k in range(orders[0], last + 1) if not (is_open and furthest == k)]  # still at k: open
+            passed = [k for k in range(start, last + 1) if not (is_open and furthest == k)]  # still at k: open
         return _DealFacts(
             status=status.value,
             stage_key=None if status is Status.LOST else (deal.stage.value if deal.stage else "unmapped"),
@@ -315,6 +316,16 @@ def compute_metrics(
     for deal in deals:
         acc.add(deal, history.get(deal.ref, ()))
     return acc.result()
+
+
+def _first_seen_open(deal: Deal, points: Sequence[HistoryPoint]) -> int | None:
+    """The order of the first canonical stage the deal was seen open in, or None: a deal first seen already won
+    or lost (say, on a first pull) tells nothing about the stages it went through, so it stays out of the
+    stage-to-stage conversion rather than counting as stuck at its last open stage."""
+    for point in points:
+        if point.status is Status.OPEN and point.stage is not None:
+            return ORDER[point.stage]
+    return ORDER[deal.stage] if deal.is_open and deal.stage is not None else None
 
 
 def _stays(deal: Deal, points: Sequence[HistoryPoint]) -> list[tuple[str, float]]:

@@ -209,3 +209,24 @@ def test_merged_slices_give_the_figures_of_one_pass(metrics: dict[str, Any], cut
         parts.append(acc)
     parts[0].merge(parts[1])
     assert parts[0].result() == metrics
+
+
+def test_deals_first_seen_closed_stay_out_of_the_stage_conversion() -> None:
+    """One pull of a CRM shows lost deals at their last open stage and won deals at post_sale: neither says
+    which stages the deal went through, so neither may drag a stage's conversion to 0%."""
+    lost = deal("sf:L", amount=Decimal(1), currency="USD", stage=N, status=Status.LOST, created_at=at(2025, 12, 1))
+    won = deal(
+        "sf:W", amount=Decimal(1), currency="USD", stage=Stage.POST_SALE, status=Status.WON, created_at=at(2025, 12, 1)
+    )
+    history = {
+        lost.ref: [hp(at(2025, 12, 1), N, Status.LOST)],
+        won.ref: [hp(at(2025, 12, 1), Stage.POST_SALE, Status.WON)],
+    }
+    result = compute_metrics([lost, won], history, FX, now=NOW)
+    assert result["unified"]["conversion"]["negotiation->post_sale"] == {"reached": 0, "advanced": 0, "rate": None}
+    seen_open = {
+        lost.ref: [hp(at(2025, 11, 1), N), *history[lost.ref]],
+        won.ref: [hp(at(2025, 11, 1), N), *history[won.ref]],
+    }
+    result = compute_metrics([lost, won], seen_open, FX, now=NOW)
+    assert result["unified"]["conversion"]["negotiation->post_sale"] == {"reached": 2, "advanced": 1, "rate": 0.5}
