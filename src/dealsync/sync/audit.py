@@ -10,15 +10,17 @@ Steps (each timed in ``result.timings``, in seconds):
    probabilities, the "not a duplicate" decisions.
 2. ``dedupe``: ``find_clusters`` over the live deals, started in a child process on a large store
    (``audit_dedupe``), else run here (its read of the deals also feeding the outlier statistics).
-3. ``outlier_stats``: the robust amount statistics the outlier rule needs before any deal is judged (one read
-   of the deals, beside the child's, when dedupe runs in a child).
-4. ``rules``: one ordered read of the deals joined to their history; per deal the rules, the health score (open
-   deals) and the metrics, without linked deals.
+3. ``outlier_stats``: the robust amount statistics the outlier rule needs before any deal is judged (four
+   columns of every deal, or the in-process dedupe's own read).
+4. ``rules``: the store's slices (``audit_slices``), each one ordered read of its deals joined to their
+   history; per deal the rules, the health score (open deals) and the metrics, without linked deals. The
+   child takes slices from the other end once its clusters are out.
 5. ``dedupe_wait``: waiting for the clusters.
 6. ``linked``: the clustered deals judged again with their linked deals (the other members of their cluster),
    which the rules comparing linked deals and the health score need: by the child while this process saves the
    findings of the other deals, then by both (batches taken from either end), or all here.
-7. ``save``: flags and clusters stored with the run, so ``dealsync runs show`` finds them later.
+7. ``save``: clusters and flags stored with the run, so ``dealsync runs show`` finds them later; the clusters
+   and the final flags while the child still works, the rest at the end.
 
 Memory stays flat in the number of deals except for what the report needs: one compact ``ScoredDeal`` per live
 deal carrying its findings (never the deals themselves); the dedupe step keeps its own compact columns.
@@ -38,7 +40,7 @@ from dealsync.config import Settings
 from dealsync.logging import get_logger
 from dealsync.quality.metrics import MetricsAccumulator
 from dealsync.quality.rules import RuleContext
-from dealsync.store import FlagRecord, RunKind, RunStatus, Store
+from dealsync.store import DedupeCluster, FlagRecord, RunKind, RunStatus, Store
 from dealsync.sync.audit_dedupe import PARALLEL_FROM, paused_gc, start_clusters
 from dealsync.sync.audit_inputs import FxPlan, build_fx, not_duplicate_pairs, stage_probabilities
 from dealsync.sync.audit_judge import Judge
@@ -104,7 +106,8 @@ class _Audit:
             with step("dedupe_wait"):
                 clusters = job.clusters()
             clustered = {_key(m) for c in clusters for m in c.members}
-            with step("save"):  # final unless clustered: saved while the child judges its last slices and links
+            with step("save"):  # final already: saved while the child judges its last slices and links
+                self._save_clusters(clusters)
                 self._save_flags(deal for r in mine for deal in r.scored if deal.key not in clustered)
             with step("linked"):
                 theirs, judged = job.judged()
@@ -113,9 +116,6 @@ class _Audit:
         with step("save"):
             self._save_flags(deal for r in theirs for deal in r.scored if deal.key not in clustered)
             self._save_flags(deal for deal in judged)
-            self.store.save_clusters(
-                self.run_id, (replace(c, id=stored_cluster_id(c.id, self.run_id)) for c in clusters)
-            )
         flags = [flag for deal in self.scored for flag in deal.findings]
         return AuditResult(
             run_id=self.run_id,
@@ -154,6 +154,9 @@ class _Audit:
                 stage_probabilities=ctx.stage_probabilities,
             )
         return metrics.result()
+
+    def _save_clusters(self, clusters: list[DedupeCluster]) -> None:
+        self.store.save_clusters(self.run_id, (replace(c, id=stored_cluster_id(c.id, self.run_id)) for c in clusters))
 
     def _save_flags(self, deals: Iterable[ScoredDeal]) -> None:
         self.store.save_flags(self.run_id, (_record(flag) for deal in deals for flag in deal.findings))
