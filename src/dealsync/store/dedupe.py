@@ -11,6 +11,7 @@ from sqlalchemy import delete, insert, select
 from sqlalchemy.engine import Connection
 
 from dealsync.canonical import DealRef
+from dealsync.store._support import chunked
 from dealsync.store.tables import dedupe_clusters, dedupe_decisions, dedupe_members
 from dealsync.store.upsert import upsert
 from dealsync.store.values import DedupeCluster, NotDuplicate
@@ -18,28 +19,37 @@ from dealsync.store.values import DedupeCluster, NotDuplicate
 _PAIR = ("connection_a", "id_a", "connection_b", "id_b")
 
 
+CLUSTER_BATCH = 2000
+
+
 def save_clusters(conn: Connection, run_id: str, clusters: Iterable[DedupeCluster]) -> int:
-    """Store an audit run's clusters and their members; returns how many clusters."""
-    cluster_rows: list[dict[str, Any]] = []
-    member_rows: list[dict[str, str]] = []
-    for cluster in clusters:
-        cluster_rows.append(
-            {
-                "id": cluster.id,
-                "run_id": run_id,
-                "confidence": cluster.confidence,
-                "golden": cluster.golden,
-                "reasons": list(cluster.reasons),
-            }
-        )
-        member_rows.extend(
-            {"cluster_id": cluster.id, "connection": m.connection, "external_id": m.id}
-            for m in dict.fromkeys(cluster.members)
-        )
-    if cluster_rows:
+    """Store an audit run's clusters and their members; returns how many clusters.
+
+    In batches, so that the rows (golden records as JSON) of a hundred thousand clusters never sit in memory at
+    once: an audit saves them while its dedupe process is still at work beside it.
+    """
+    saved = 0
+    for chunk in chunked(clusters, CLUSTER_BATCH):
+        cluster_rows: list[dict[str, Any]] = []
+        member_rows: list[dict[str, str]] = []
+        for cluster in chunk:
+            cluster_rows.append(
+                {
+                    "id": cluster.id,
+                    "run_id": run_id,
+                    "confidence": cluster.confidence,
+                    "golden": cluster.golden,
+                    "reasons": list(cluster.reasons),
+                }
+            )
+            member_rows.extend(
+                {"cluster_id": cluster.id, "connection": m.connection, "external_id": m.id}
+                for m in dict.fromkeys(cluster.members)
+            )
         conn.execute(insert(dedupe_clusters), cluster_rows)
         conn.execute(insert(dedupe_members), member_rows)
-    return len(cluster_rows)
+        saved += len(cluster_rows)
+    return saved
 
 
 def clusters_for_run(conn: Connection, run_id: str) -> list[DedupeCluster]:
