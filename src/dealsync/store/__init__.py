@@ -10,6 +10,8 @@ from dealsync.store.facade import Operations, Store, Transaction
 from dealsync.store.values import (
     ConnectionInfo,
     Cursor,
+    DealKey,
+    DealSummary,
     DedupeCluster,
     FlagRecord,
     HistoryEntry,
@@ -29,6 +31,8 @@ from dealsync.store.values import (
 __all__ = [
     "ConnectionInfo",
     "Cursor",
+    "DealKey",
+    "DealSummary",
     "DedupeCluster",
     "FlagRecord",
     "HistoryEntry",

@@ -19,7 +19,7 @@ from sqlalchemy import Column, ColumnElement, Date, String, Table, type_coerce
 
 from dealsync.canonical import Deal, DealRef, Stage, Status
 from dealsync.store.types import ExactDecimal, UTCDateTime
-from dealsync.store.values import HistoryEntry
+from dealsync.store.values import DealKey, DealSummary, HistoryEntry
 
 RowLike = Mapping[Any, Any]  # a dict of columns, or a SQLAlchemy RowMapping
 
@@ -169,6 +169,48 @@ def history_row(row: RowLike, observed_at: datetime) -> dict[str, Any]:
         "close_date": row["close_date"],
         "status": row["status"],
     }
+
+
+# the ``deals`` columns of a ``DealSummary``, in its order
+SUMMARY_READ = (
+    "connection",
+    "external_id",
+    "name",
+    "account_name",
+    "amount",
+    "currency",
+    "canonical_stage",
+    "status",
+    "pipeline",
+    "close_date",
+    "owner",
+    "modified_at",
+    "deleted",
+)
+
+
+def summary_from_row(row: Sequence[Any]) -> DealSummary:
+    """A ``DealSummary`` from a row of ``read_columns(deals, SUMMARY_READ)``."""
+    connection, external_id, name, account, amount, currency, stage, status, pipeline, close, owner, modified, gone = (
+        row
+    )
+    modified_at = instant(modified)
+    if modified_at is None:
+        raise ValueError(f"deal {connection}:{external_id} has no modified_at")
+    return DealSummary(
+        DealKey(connection, external_id),
+        name,
+        account,
+        decimal(amount),
+        currency,
+        None if stage is None else _STAGES[stage],
+        _STATUSES[status],
+        pipeline,
+        day(close),
+        owner,
+        modified_at,
+        bool(gone),
+    )
 
 
 # the ``deal_history`` columns a read selects, in the order ``history_from_row`` unpacks them

@@ -18,7 +18,7 @@ from dealsync.store._support import IN_CHUNK, chunked, ids_by_connection, in_key
 from dealsync.store.connections import ensure_connections
 from dealsync.store.tables import deal_history, deals
 from dealsync.store.upsert import upsert
-from dealsync.store.values import KeyRange, UpsertCounts
+from dealsync.store.values import DealSummary, KeyRange, UpsertCounts
 
 UPSERT_BATCH = 1000
 _KEYS = ("connection", "external_id")
@@ -165,6 +165,18 @@ def iter_deals(
     )
     for row in conn.execute(query):
         yield convert.deal_from_row(row)
+
+
+def iter_deal_summaries(conn: Connection, *, batch: int = 10_000) -> Iterator[DealSummary]:
+    """Every live deal's ``DealSummary``, ordered by (connection, id)."""
+    query = (
+        select(*convert.read_columns(deals, convert.SUMMARY_READ))
+        .where(_live_filter(None, include_deleted=False))
+        .order_by(*_KEY_ORDER)
+        .execution_options(yield_per=batch)
+    )
+    for row in conn.execute(query):
+        yield convert.summary_from_row(row)
 
 
 def key_ranges(conn: Connection, size: int) -> list[KeyRange]:

@@ -33,6 +33,7 @@ from dealsync.store.convert import HistoryValues
 from dealsync.store.values import (
     ConnectionInfo,
     Cursor,
+    DealSummary,
     DedupeCluster,
     FlagRecord,
     HistoryEntry,
@@ -91,6 +92,9 @@ class Operations(ABC):
             with_raw=with_raw,
             keys=keys,
         )
+
+    def iter_deal_summaries(self) -> Iterator[DealSummary]:
+        return self._stream(deals.iter_deal_summaries)
 
     def key_ranges(self, size: int) -> list[KeyRange]:
         return self._read(deals.key_ranges, size)

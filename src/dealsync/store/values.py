@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
 from enum import StrEnum
-from typing import Any
+from typing import Any, NamedTuple
 
 from dealsync.canonical import DealRef, Stage, Status
 
@@ -80,6 +80,29 @@ class HistoryEntry:
     currency: str | None
     close_date: date | None
     status: Status
+
+
+class DealKey(NamedTuple):
+    connection: str
+    id: str
+
+
+class DealSummary(NamedTuple):
+    """A stored deal's identifying and comparable fields, parsed but not validated into a ``Deal`` (its values
+    were validated on the way in): what a whole-store pass such as dedupe needs, for a third of the cost."""
+
+    ref: DealKey
+    name: str
+    account_name: str | None
+    amount: Decimal | None
+    currency: str | None
+    stage: Stage | None
+    status: Status
+    pipeline: str | None
+    close_date: date | None
+    owner: str | None
+    modified_at: datetime
+    deleted: bool
 
 
 @dataclass(frozen=True, slots=True)

@@ -243,7 +243,7 @@ def _child_main() -> None:
     reader = ThreadPoolExecutor(max_workers=1, thread_name_prefix="dealsync-plan")
     incoming = reader.submit(pickle.load, stdin)
     with paused_gc(), open_store(url) as store:
-        found = find_clusters(store.iter_deals(with_raw=False), fx, settings=settings, not_duplicates=not_duplicates)
+        found = find_clusters(store.iter_deal_summaries(), fx, settings=settings, not_duplicates=not_duplicates)
         clusters = as_stored(found)
         pickle.dump(clusters, answers, protocol=pickle.HIGHEST_PROTOCOL)
         answers.flush()

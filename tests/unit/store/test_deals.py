@@ -271,3 +271,18 @@ def test_iter_amounts_gives_the_four_columns_of_live_deals(store: Store, make_de
     assert sorted(store.iter_amounts(), key=str) == sorted(
         [("sf-main", "default", Decimal("1234.50"), "EUR"), ("sf-main", None, None, None)], key=str
     )
+
+
+def test_deal_summaries_carry_the_deals_fields_without_validation(store: Store, make_deal: MakeDeal) -> None:
+    kept = make_deal("s1", close_date=date(2026, 3, 31), owner="ana@example.com", amount=Decimal("12.50"))
+    bare = make_deal("s2", stage=None, crm_stage_id="custom", amount=None, currency=None, close_date=None)
+    store.upsert_deals([kept, bare, make_deal("gone", deleted=True)])
+    summaries = list(store.iter_deal_summaries())
+    assert [s.ref for s in summaries] == [("sf-main", "s1"), ("sf-main", "s2")]
+    for summary, deal in zip(summaries, (kept, bare), strict=True):
+        assert summary.ref.connection == deal.ref.connection
+        assert summary.ref.id == deal.ref.id
+        fields = ("name", "account_name", "amount", "currency", "stage", "status", "pipeline", "close_date", "owner")
+        assert {f: getattr(summary, f) for f in fields} == {f: getattr(deal, f) for f in fields}
+        assert summary.modified_at == deal.modified_at
+        assert summary.deleted is False

@@ -273,3 +273,13 @@ def test_two_processes_share_the_slices_and_assemble_one_result(store: Store, tm
     assert shared_metrics.result() == alone_metrics.result()
     with pytest.raises(RuntimeError, match="some missing or twice"):
         assemble([*first, *first, *last], len(plan.slices))
+
+
+def test_dedupe_over_deal_summaries_finds_what_it_finds_over_deals(store: Store) -> None:
+    from dealsync.quality.dedupe import find_clusters
+    from dealsync.quality.model import FxTable
+
+    fx = FxTable(base="USD", rates={"EUR": Decimal("1.1")})
+    over_deals = find_clusters(store.iter_deals(), fx)
+    assert over_deals  # the sample has a cross-CRM twin
+    assert find_clusters(store.iter_deal_summaries(), fx) == over_deals

@@ -6,12 +6,12 @@ import gc
 from bisect import bisect_left
 from collections.abc import Collection, Iterable, Iterator
 
-from dealsync.canonical import Deal, DealRef
+from dealsync.canonical import DealRef
 from dealsync.quality.dedupe.blocking import candidate_pairs
 from dealsync.quality.dedupe.clustering import Edge, Group, cluster
 from dealsync.quality.dedupe.golden import golden_record
 from dealsync.quality.dedupe.model import Cluster, DedupeSettings, cluster_id
-from dealsync.quality.dedupe.records import Records, build_records
+from dealsync.quality.dedupe.records import DealFields, Records, build_records
 from dealsync.quality.dedupe.scoring import PairScorer, probability, weight_of
 from dealsync.quality.model import FxTable
 
@@ -19,7 +19,7 @@ DEFAULT_SETTINGS = DedupeSettings()
 
 
 def find_clusters(
-    deals: Iterable[Deal],
+    deals: Iterable[DealFields],
     fx: FxTable,
     *,
     settings: DedupeSettings = DEFAULT_SETTINGS,
@@ -45,7 +45,7 @@ def find_clusters(
 
 
 def _find_clusters(
-    deals: Iterable[Deal], fx: FxTable, settings: DedupeSettings, not_duplicates: Collection[frozenset[DealRef]]
+    deals: Iterable[DealFields], fx: FxTable, settings: DedupeSettings, not_duplicates: Collection[frozenset[DealRef]]
 ) -> list[Cluster]:
     records = build_records(deals, fx)
     scorer = PairScorer(records, settings.comparisons, settings.prior, weight_of(settings.threshold), fx.base)

@@ -12,10 +12,63 @@ import math
 from array import array
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Protocol
 
-from dealsync.canonical import Deal, DealRef
+from dealsync.canonical import DealRef, Stage, Status
 from dealsync.quality.dedupe.normalize import ascii_fold, company_name, deal_words
 from dealsync.quality.model import FxTable
+
+
+class RefFields(Protocol):
+    @property
+    def connection(self) -> str: ...
+
+    @property
+    def id(self) -> str: ...
+
+
+class DealFields(Protocol):
+    """What dedupe reads of a deal: a canonical ``Deal`` has all of it, and so may a lighter row (the audit's
+    dedupe process reads a million of them without validating each into a ``Deal``)."""
+
+    @property
+    def ref(self) -> RefFields: ...
+
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def account_name(self) -> str | None: ...
+
+    @property
+    def amount(self) -> Decimal | None: ...
+
+    @property
+    def currency(self) -> str | None: ...
+
+    @property
+    def stage(self) -> Stage | None: ...
+
+    @property
+    def status(self) -> Status: ...
+
+    @property
+    def pipeline(self) -> str | None: ...
+
+    @property
+    def close_date(self) -> date | None: ...
+
+    @property
+    def owner(self) -> str | None: ...
+
+    @property
+    def modified_at(self) -> datetime: ...
+
+    @property
+    def deleted(self) -> bool: ...
+
 
 MISSING_DAY = 0  # close_days value of a deal without a close date (date ordinals start at 1)
 
@@ -74,7 +127,7 @@ class _Builder:
             )
         return keys
 
-    def add(self, deal: Deal) -> None:
+    def add(self, deal: DealFields) -> None:
         """The hot loop of a million deals: plain attribute reads, shared strings via ``dict.setdefault``."""
         r, share = self.records, self.shared.setdefault
         account_key, ascii_key = self.account(deal.account_name)
@@ -114,7 +167,7 @@ def without_years(key: str) -> str:
     return " ".join([w for w in words if w not in YEARS])
 
 
-def build_records(deals: Iterable[Deal], fx: FxTable) -> Records:
+def build_records(deals: Iterable[DealFields], fx: FxTable) -> Records:
     """Live deals as ``Records`` in ``(connection, id)`` order, one record per ref."""
     builder = _Builder(fx)
     deleted = builder.deleted
