@@ -171,21 +171,11 @@ def history_row(row: RowLike, observed_at: datetime) -> dict[str, Any]:
     }
 
 
-# the ``deals`` columns of a ``DealSummary``, in its order
-SUMMARY_READ = (
-    "connection",
-    "external_id",
-    "name",
-    "account_name",
-    "amount",
-    "currency",
-    "canonical_stage",
-    "status",
-    "pipeline",
-    "close_date",
-    "owner",
-    "modified_at",
-    "deleted",
+# the ``deals`` columns of a ``DealSummary``, in its order (that of ``DEAL_READ``)
+SUMMARY_READ = tuple(
+    name
+    for name in DEAL_READ
+    if name not in ("crm_stage_id", "crm_stage_label", "probability", "created_at", "last_activity_at", "raw")
 )
 
 
