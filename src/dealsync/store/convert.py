@@ -245,18 +245,18 @@ def history_values(row: Sequence[Any]) -> HistoryValues:
 
 def history_from_row(row: Sequence[Any]) -> HistoryEntry:
     """A ``HistoryEntry`` from a row of ``read_columns(deal_history, HISTORY_READ)``."""
-    connection, external_id, changed, observed, stage, stage_id, amount, currency, close, status = row
-    changed_at, observed_at = instant(changed), instant(observed)
-    if changed_at is None or observed_at is None:
+    connection, external_id, changed_at, stage, stage_id, amount, currency, close, status = history_values(row)
+    observed_at = instant(row[3])
+    if observed_at is None:
         raise ValueError(f"history row of {connection}:{external_id} has no timestamp")
     return HistoryEntry(
         ref=DealRef(connection=connection, id=external_id),
         changed_at=changed_at,
         observed_at=observed_at,
-        stage=None if stage is None else _STAGES[stage],
+        stage=stage,
         crm_stage_id=stage_id,
-        amount=decimal(amount),
+        amount=amount,
         currency=currency,
-        close_date=day(close),
-        status=_STATUSES[status],
+        close_date=close,
+        status=status,
     )

@@ -118,8 +118,8 @@ class Operations(ABC):
     def history_for(self, refs: Iterable[DealRef]) -> dict[DealRef, list[HistoryEntry]]:
         return self._read(history.history_for, refs)
 
-    def iter_history(self, connection: str | None = None, *, keys: KeyRange | None = None) -> Iterator[HistoryEntry]:
-        return self._stream(history.iter_history, connection=connection, keys=keys)
+    def iter_history(self, connection: str | None = None) -> Iterator[HistoryEntry]:
+        return self._stream(history.iter_history, connection=connection)
 
     def iter_history_values(self, *, keys: KeyRange | None = None) -> Iterator[HistoryValues]:
         return self._stream(history.iter_history_values, keys=keys)

@@ -36,11 +36,9 @@ def history_for(conn: Connection, refs: Iterable[DealRef]) -> dict[DealRef, list
     return dict(result)
 
 
-def iter_history(
-    conn: Connection, *, connection: str | None = None, batch: int = 5000, keys: KeyRange | None = None
-) -> Iterator[HistoryEntry]:
-    """All history (or that of the deals in ``keys``), by deal then time."""
-    for row in conn.execute(_all_history(connection, batch, keys)):
+def iter_history(conn: Connection, *, connection: str | None = None, batch: int = 5000) -> Iterator[HistoryEntry]:
+    """All history, by deal then time."""
+    for row in conn.execute(_all_history(connection, batch, None)):
         yield convert.history_from_row(row)
 
 

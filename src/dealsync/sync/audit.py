@@ -33,12 +33,10 @@ from collections.abc import Iterable, Iterator
 from contextlib import closing, contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import datetime
-from typing import Any
 
 from dealsync.canonical import DealRef
 from dealsync.config import Settings
 from dealsync.logging import get_logger
-from dealsync.quality.metrics import MetricsAccumulator
 from dealsync.quality.rules import RuleContext
 from dealsync.store import DedupeCluster, FlagRecord, RunKind, RunStatus, Store
 from dealsync.sync.audit_dedupe import PARALLEL_FROM, paused_gc, start_clusters
@@ -111,7 +109,7 @@ class _Audit:
                 self._save_flags(deal for r in mine for deal in r.scored if deal.key not in clustered)
             with step("linked"):
                 theirs, judged = job.judged()
-        scored, metrics = assemble([*mine, *theirs], len(slices))
+        scored, metrics = assemble([*mine, *theirs], plan)
         self.scored = self._replaced(scored, judged)
         with step("save"):
             self._save_flags(deal for r in theirs for deal in r.scored if deal.key not in clustered)
@@ -124,7 +122,7 @@ class _Audit:
             scored=self.scored,
             clusters=clusters,
             flags=flags,
-            metrics=self._metrics(metrics, plan.ctx),
+            metrics=metrics.result(),
             fx=fx,
             connections=tuple(sorted(c.name for c in self.store.list_connections())),
             timings=dict(self.steps.seconds),
@@ -143,17 +141,6 @@ class _Audit:
             stage_probabilities=stage_probabilities(schemas),
         )
         return fx, ctx, not_duplicate_pairs(self.store.not_duplicates())
-
-    def _metrics(self, metrics: MetricsAccumulator | None, ctx: RuleContext) -> dict[str, Any]:
-        """The merged slices' metrics; those of no deal at all for an empty store."""
-        if metrics is None:
-            metrics = MetricsAccumulator(
-                ctx.fx,
-                now=self.now,
-                revenue_target=self.settings.quality.revenue_target,
-                stage_probabilities=ctx.stage_probabilities,
-            )
-        return metrics.result()
 
     def _save_clusters(self, clusters: list[DedupeCluster]) -> None:
         self.store.save_clusters(self.run_id, (replace(c, id=stored_cluster_id(c.id, self.run_id)) for c in clusters))

@@ -53,12 +53,7 @@ def judge_slices(
 
 def _judge_slice(store: Store, plan: PassPlan, index: int, judge: Judge) -> SliceResult:
     ctx = plan.ctx
-    metrics = MetricsAccumulator(
-        ctx.fx,
-        now=ctx.now,
-        revenue_target=ctx.thresholds.revenue_target,
-        stage_probabilities=ctx.stage_probabilities,
-    )
+    metrics = _metrics(ctx)
     scored: list[ScoredDeal] = []
     for batch in chunked(deals_with_history(store, plan.slices[index]), BATCH):
         batch_ctx = replace(ctx, history={deal.ref: points for deal, points in batch if points})
@@ -68,15 +63,23 @@ def _judge_slice(store: Store, plan: PassPlan, index: int, judge: Judge) -> Slic
     return SliceResult(index, scored, metrics)
 
 
-def assemble(results: Sequence[SliceResult], count: int) -> tuple[list[ScoredDeal], MetricsAccumulator | None]:
-    """Every slice's deals in key order and the slices' metrics merged in that order (None: no slices)."""
+def assemble(results: Sequence[SliceResult], plan: PassPlan) -> tuple[list[ScoredDeal], MetricsAccumulator]:
+    """Every slice's deals in key order and the slices' metrics merged in that order (those of no deal at all
+    for an empty store)."""
+    count = len(plan.slices)
     ordered = sorted(results, key=lambda r: r.index)
     if [r.index for r in ordered] != list(range(count)):
         raise RuntimeError(f"the audit judged slices {[r.index for r in ordered]} of {count}: some missing or twice")
-    scored = [deal for result in ordered for deal in result.scored]
-    if not ordered:
-        return scored, None
-    metrics = ordered[0].metrics
-    for result in ordered[1:]:
+    metrics = _metrics(plan.ctx)
+    for result in ordered:
         metrics.merge(result.metrics)
-    return scored, metrics
+    return [deal for result in ordered for deal in result.scored], metrics
+
+
+def _metrics(ctx: RuleContext) -> MetricsAccumulator:
+    return MetricsAccumulator(
+        ctx.fx,
+        now=ctx.now,
+        revenue_target=ctx.thresholds.revenue_target,
+        stage_probabilities=ctx.stage_probabilities,
+    )

@@ -260,19 +260,19 @@ def test_two_processes_share_the_slices_and_assemble_one_result(store: Store, tm
 
     plan = PassPlan(RuleContext(now=NOW), store.key_ranges(2))
     assert len(plan.slices) >= 4
-    alone, alone_metrics = assemble(judge_slices(store, plan, Judge()), len(plan.slices))
+    alone, alone_metrics = assemble(judge_slices(store, plan, Judge()), plan)
     claims = Claims(tmp_path, "slice")
     first = judge_slices(store, plan, Judge(), claim=lambda i: i < 2 and claims.take(i))  # then it stops
     last = judge_slices(store, plan, Judge(), claim=claims.take, backwards=True)
     assert [r.index for r in first] == [0, 1]
     assert sorted(r.index for r in last) == list(range(2, len(plan.slices)))
-    shared, shared_metrics = assemble([*last, *first], len(plan.slices))
+    shared, shared_metrics = assemble([*last, *first], plan)
     assert shared == alone
     assert alone_metrics is not None
     assert shared_metrics is not None
     assert shared_metrics.result() == alone_metrics.result()
     with pytest.raises(RuntimeError, match="some missing or twice"):
-        assemble([*first, *first, *last], len(plan.slices))
+        assemble([*first, *first, *last], plan)
 
 
 def test_dedupe_over_deal_summaries_finds_what_it_finds_over_deals(store: Store) -> None:

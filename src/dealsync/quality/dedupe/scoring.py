@@ -386,8 +386,8 @@ class PairScorer:
         for i, j in _chunks(pairs):
             kept_i, kept_j, _ = self._survivors(vector, self._cheap, i, j)
             keys.append(kept_i.astype(np.int64) * n + kept_j)
-        distinct = _sorted_unique(np.concatenate(keys))
-        return (distinct // n).astype(np.int32), (distinct % n).astype(np.int32)
+        unique_keys = _sorted_unique(np.concatenate(keys))
+        return (unique_keys // n).astype(np.int32), (unique_keys % n).astype(np.int32)
 
     def _accepted(self, vector: dict[str, VectorMeasure], i: Indices, j: Indices) -> tuple[Indices, Indices, Values]:
         """The pairs that reach the threshold, with their weights."""
